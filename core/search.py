@@ -1,0 +1,64 @@
+"""Search as you type over clients, contacts (name, email, phone), addresses and document
+numbers, through the trigger-maintained index of :mod:`core.search_schema`.
+
+What the user typed is split into words; each becomes a prefix term and all must match
+(``jan 415`` finds Jane whose phone starts 415). User text never reaches the query
+language unescaped: only letters and digits survive, each term is quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from core.db import Database
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+KIND_ORDER = {"client": 0, "contact": 1, "address": 2, "invoice": 3, "proposal": 4, "job": 5}
+MAX_TERMS = 8
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # client | contact | address | proposal | job | invoice
+    ref_id: int
+    client_id: int | None
+    label: str
+    detail: str
+
+
+def terms(query: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(query)][:MAX_TERMS]
+
+
+def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[SearchHit]:
+    words = terms(query)
+    if not words:
+        return []
+    limit = max(1, min(limit, 200))
+    kind_filter = ""
+    params: dict[str, object] = {"n": limit}
+    if kinds:
+        names = [k for k in kinds if k in KIND_ORDER]
+        for i, name in enumerate(names):
+            params[f"k{i}"] = name
+        kind_filter = " AND kind IN (" + ", ".join(f":k{i}" for i in range(len(names))) + ")"
+    if db.is_sqlite:
+        params["q"] = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        sql = (
+            "SELECT kind, ref_id, client_id, label, terms FROM search_fts "  # noqa: S608 - constant parts, values bound
+            f"WHERE search_fts MATCH :q{kind_filter} LIMIT :n"
+        )
+    else:
+        params["q"] = " & ".join(f"{w}:*" for w in words)
+        sql = (
+            "SELECT kind, ref_id, client_id, label, terms FROM search_index "  # noqa: S608 - constant parts, values bound
+            f"WHERE tsv @@ to_tsquery('simple', :q){kind_filter} LIMIT :n"
+        )
+    with db.read() as s:
+        rows = s.execute(text(sql), params).all()
+    hits = [SearchHit(r[0], int(r[1]), r[2], r[3] or "", " ".join((r[4] or "").split())) for r in rows]
+    hits.sort(key=lambda h: (KIND_ORDER.get(h.kind, 9), h.label.lower(), h.ref_id))
+    return hits

@@ -1,0 +1,1 @@
+"""The Textual user interface and the ``tssg-crm`` command line."""

@@ -1,0 +1,1 @@
+"""The ``tssg-crm`` subcommands (registered with :func:`tui.cli.command`)."""
