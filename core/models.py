@@ -323,7 +323,7 @@ class ProposalLine(LineMixin, Base):
     )
 
 
-class Job(Versioned, Base):
+class Job(Versioned, DocumentTotalsMixin, Base):
     """Work at a property. Recurring jobs generate visits from their rule."""
 
     __tablename__ = "jobs"
@@ -337,7 +337,6 @@ class Job(Versioned, Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="unscheduled")
     held_from: Mapped[str | None] = mapped_column(String(20))  # status before on_hold
     billing: Mapped[str] = mapped_column(String(10), nullable=False, default="per_job")
-    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")
     # recurrence: none | weekly | every_n_weeks | monthly
     recurrence: Mapped[str] = mapped_column(String(20), nullable=False, default="none")
     recurrence_interval: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

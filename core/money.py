@@ -202,3 +202,21 @@ def compute_totals(lines: Sequence[LineInput], discount_kind: str = "none",
         tax_by_rate=tax_by_rate,
         rounding_rule=rounding_rule,
     )
+
+
+def deposit_cents(total_cents: int, kind: str, value: Decimal) -> int:
+    """The deposit a proposal asks for: a percent of its total (half-up) or a fixed amount."""
+    if kind == "none":
+        return 0
+    if kind == "percent":
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("deposit", "percent must be between 0 and 100")
+        return round_half_up(Decimal(total_cents) * value / 100)
+    if kind == "fixed":
+        cents = int(value)
+        if cents != value or cents < 0:
+            raise ValidationError("deposit", "must be a whole, non-negative number of cents")
+        if cents > total_cents:
+            raise ValidationError("deposit", "is larger than the proposal total")
+        return cents
+    raise ValidationError("deposit", f"unknown deposit kind '{kind}' (none, percent, fixed)")

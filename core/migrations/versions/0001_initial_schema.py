@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 04:58:43.932896
+Create Date: 2026-11-26 05:00:32.895441
 """
 
 from __future__ import annotations
@@ -284,7 +284,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("held_from", sa.String(length=20), nullable=True),
         sa.Column("billing", sa.String(length=10), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("recurrence", sa.String(length=20), nullable=False),
         sa.Column("recurrence_interval", sa.Integer(), nullable=False),
         sa.Column("recurrence_until", sa.Date(), nullable=True),
@@ -292,6 +291,14 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("rounding_rule", sa.String(length=30), nullable=False),
+        sa.Column("discount_kind", sa.String(length=10), nullable=False),
+        sa.Column("discount_value", sa.String(length=40), nullable=False),
+        sa.Column("subtotal_cents", sa.Integer(), nullable=False),
+        sa.Column("discount_cents", sa.Integer(), nullable=False),
+        sa.Column("tax_cents", sa.Integer(), nullable=False),
+        sa.Column("total_cents", sa.Integer(), nullable=False),
         sa.CheckConstraint("billing IN ('per_job','per_visit')", name=op.f("ck_jobs_billing")),
         sa.CheckConstraint(
             "status IN ('unscheduled','scheduled','in_progress','completed','invoiced','cancelled','on_hold')",
