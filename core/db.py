@@ -108,11 +108,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        # close() ends the transaction and detaches the objects without expiring them, so
+        # what was loaded stays readable after the block.
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
