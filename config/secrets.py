@@ -98,8 +98,24 @@ class Secrets:
 
 def _toml_str(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped)
+    # TOML forbids raw control characters (C0 and DEL) in basic strings
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped
+    )
     return f'"{escaped}"'
+
+
+def _read_wrapped(path: Path) -> dict[str, Secret | str]:
+    """The file's keys, each string value already a Secret (other types: their type name)."""
+    try:
+        return {
+            key: Secret(value) if isinstance(value, str) else type(value).__name__
+            for key, value in tomllib.loads(path.read_text(encoding="utf-8")).items()
+        }
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
 
 
 def load_secrets(path: Path) -> Secrets:
@@ -115,18 +131,16 @@ def load_secrets(path: Path) -> Secrets:
                 f"{path}: secrets file is readable by others (mode {mode:o}); "
                 f"run: chmod 600 {path}"
             )
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for key, value in data.items():
+        # Values are wrapped in Secret before anything can raise, so no frame that a
+        # traceback (or Textual's crash screen) shows holds a raw key.
+        for key, value in _read_wrapped(path).items():
             if key not in SECRET_ENV:
                 raise ConfigError(
                     f"{path}: unknown key '{key}' (allowed: {', '.join(sorted(SECRET_ENV))})"
                 )
-            if not isinstance(value, str):
+            if not isinstance(value, Secret):
                 raise ConfigError(f"{path}: key '{key}' must be a string")
-            secrets.values[key] = Secret(value)
+            secrets.values[key] = value
     for name, env in SECRET_ENV.items():
         env_value = os.environ.get(env)
         if env_value:

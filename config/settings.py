@@ -6,7 +6,9 @@ expected a string``). Unknown keys are errors too: a typo should not silently do
 
 from __future__ import annotations
 
+import math
 import tomllib
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +133,7 @@ def _section(
                 raise ConfigError(f"{loc}: must not be negative")
         elif ftype == "float":
             _expect(value, (int, float), loc, "a number")
-            if value <= 0:
+            if not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"{loc}: must be greater than zero")
             value = float(value)
         elif ftype == "dict[str, str]":
@@ -191,8 +193,9 @@ def parse_config(data: dict[str, Any], file: str = "config.toml") -> AppConfig:
         ("integrations.usps.api_base", config.integrations.usps.api_base),
         ("ai.base_url", config.ai.base_url),
     ):
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{file}: {name}: must start with http:// or https://")
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"{file}: {name}: must be an http:// or https:// URL with a host")
     for key_id, hexkey in config.license.public_keys.items():
         try:
             raw = bytes.fromhex(hexkey)
@@ -215,6 +218,10 @@ def load_config(path: Path) -> AppConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot be read (permission denied)") from None
     config = parse_config(data, str(path))
     return AppConfig(
         source=path,

@@ -1,19 +1,45 @@
 """Backups and restores of the embedded SQLite database.
 
 A backup is a consistent copy taken with SQLite's online backup API (safe while the app is
-running), checked with ``integrity_check`` and written with mode 0600. A restore first backs
-up the current database, so a restore can itself be undone.
+running), checked with ``integrity_check`` and written with mode 0600. A restore first checks
+that the file is an intact TSSG CRM database this version can open, backs up the current
+database, copies the backup in, migrates it to head and records an audit event, so a restore
+can itself be undone.
+
+Decisions: the restore writes *through* SQLite's backup API into the live file rather than
+swapping files, so a connection another process holds sees a consistent database instead of
+a deleted inode with a stale WAL; only a current file SQLite cannot read at all is replaced
+as a file. Timestamped names never overwrite an earlier backup taken in the same second.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from core.db import Database
-from core.errors import DomainError
+from core.errors import DomainError, ValidationError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_uri(path: Path, mode: str = "ro") -> str:
+    """A ``file:`` URI for ``path``; quoting keeps ``?``, ``#`` and ``%`` in names working."""
+    return f"file:{quote(str(path))}?mode={mode}"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """True when ``path`` starts with the SQLite header (an empty file counts as new, not SQLite)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def backup_sqlite(db: Database, dest: Path) -> Path:
@@ -26,20 +52,25 @@ def backup_sqlite(db: Database, dest: Path) -> Path:
 
 
 def copy_sqlite_file(src: Path, dest: Path) -> Path:
+    """Copy a live SQLite database to ``dest`` (mode 0600), checked before it replaces ``dest``."""
     dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = dest.with_name(dest.name + ".part")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-    target = sqlite3.connect(tmp)
     try:
-        source.backup(target)
-        ok = target.execute("PRAGMA integrity_check").fetchone()[0]
-        target.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        target.close()
-        source.close()
+        source = sqlite3.connect(sqlite_uri(src), uri=True)
+        target = sqlite3.connect(tmp)
+        try:
+            source.backup(target)
+            ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+            source.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if ok != "ok":
         tmp.unlink(missing_ok=True)
         raise DomainError(f"The backup failed its integrity check ({ok}); nothing was written.")
@@ -48,30 +79,181 @@ def copy_sqlite_file(src: Path, dest: Path) -> Path:
     return dest
 
 
+def timestamped_path(directory: Path, prefix: str) -> Path:
+    """``directory/prefix-YYYYmmdd-HHMMSS.sqlite3``, suffixed ``-2``, ``-3``... if taken."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = directory / f"{prefix}-{stamp}.sqlite3"
+    n = 2
+    while path.exists():
+        path = directory / f"{prefix}-{stamp}-{n}.sqlite3"
+        n += 1
+    return path
+
+
 def default_backup_name(backup_dir: Path) -> Path:
-    return backup_dir / f"crm-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.sqlite3"
+    return timestamped_path(backup_dir, "crm")
+
+
+def verify_backup(source: Path) -> str:
+    """Check that ``source`` is an intact TSSG CRM database this build can open.
+
+    Returns its schema revision. Raises :class:`ValidationError` naming the file otherwise.
+    """
+    from core import migrate
+
+    where = str(source)
+    if not source.exists():
+        raise ValidationError(where, "no such backup file")
+    if not source.is_file():
+        raise ValidationError(where, "is not a file")
+    if not is_sqlite_file(source):
+        raise ValidationError(where, "is not a SQLite database, so not a TSSG CRM backup")
+    try:
+        conn = sqlite3.connect(sqlite_uri(source), uri=True)
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            has_version = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()[0]
+            revision = (
+                conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                if has_version
+                else None
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise ValidationError(where, f"cannot be read as a database ({exc})") from None
+    if problems != ["ok"]:
+        raise ValidationError(where, f"is damaged (integrity check: {problems[0]})")
+    if revision is None:
+        raise ValidationError(where, "is a SQLite database but not a TSSG CRM one")
+    if revision[0] not in migrate.known_revisions():
+        raise ValidationError(
+            where,
+            f"was made by a newer version of TSSG CRM (schema {revision[0]}); "
+            "update tssg-crm before restoring it",
+        )
+    return str(revision[0])
+
+
+def _safety_copy(db_path: Path, backup_dir: Path) -> Path:
+    dest = timestamped_path(backup_dir, "pre-restore")
+    try:
+        return copy_sqlite_file(db_path, dest)
+    except (sqlite3.Error, DomainError):
+        # The current file is damaged (often the reason for restoring): keep its bytes anyway.
+        dest = timestamped_path(backup_dir, "pre-restore-damaged")
+        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(dest, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out, open(db_path, "rb") as src:
+            shutil.copyfileobj(src, out)
+        return dest
+
+
+def _copy_into_live(source: Path, db_path: Path) -> None:
+    dest = sqlite3.connect(db_path, timeout=30)
+    resized: Path | None = None
+    try:
+        dest_page = dest.execute("PRAGMA page_size").fetchone()[0]
+        src = sqlite3.connect(sqlite_uri(source), uri=True)
+        try:
+            src_page = src.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            src.close()
+        if src_page != dest_page:
+            # SQLite cannot back up into a WAL database with another page size, and leaving
+            # WAL needs every other connection closed: resize a private copy instead.
+            resized = copy_sqlite_file(source, db_path.with_name(db_path.name + ".resize"))
+            conn = sqlite3.connect(resized)
+            try:
+                conn.execute(f"PRAGMA page_size = {int(dest_page)}")
+                conn.execute("VACUUM")
+            finally:
+                conn.close()
+            source = resized
+        src = sqlite3.connect(sqlite_uri(source), uri=True)
+        try:
+            src.backup(dest)
+        finally:
+            src.close()
+    finally:
+        dest.close()
+        if resized is not None:
+            resized.unlink(missing_ok=True)
+
+
+def _replace_file(source: Path, db_path: Path) -> None:
+    tmp = db_path.with_name(db_path.name + ".restore")
+    copy_sqlite_file(source, tmp)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    os.replace(tmp, db_path)
 
 
 def restore_sqlite(db_path: Path, source: Path, backup_dir: Path) -> Path | None:
-    """Replace the database at ``db_path`` with ``source``; returns the safety backup made."""
-    if not source.exists():
-        raise DomainError(f"{source}: no such backup file")
-    conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        has_schema = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
-        ).fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise DomainError(f"{source}: not a TSSG CRM backup ({exc})") from None
-    finally:
-        conn.close()
-    if ok != "ok" or not has_schema:
-        raise DomainError(f"{source}: not a usable TSSG CRM backup (integrity: {ok})")
+    """Replace the database at ``db_path`` with ``source``; returns the safety backup made.
+
+    The database is not migrated here: see :func:`restore_database`.
+    """
+    verify_backup(source)
+    return _restore_verified(db_path, source, backup_dir)
+
+
+def _restore_verified(db_path: Path, source: Path, backup_dir: Path) -> Path | None:
+    if db_path.exists() and db_path.samefile(source):
+        raise ValidationError(str(source), "is the current database itself")
     safety = None
-    if db_path.exists():
-        safety = copy_sqlite_file(db_path, backup_dir / f"pre-restore-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
-    for suffix in ("-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
-    copy_sqlite_file(source, db_path)
+    if db_path.exists() and db_path.stat().st_size > 0:
+        safety = _safety_copy(db_path, backup_dir)
+    if db_path.exists() and is_sqlite_file(db_path):
+        try:
+            _copy_into_live(source, db_path)
+        except sqlite3.OperationalError:
+            raise  # locked or busy: replacing the file under other connections would be worse
+        except sqlite3.DatabaseError:  # corrupt: nothing to preserve, replace the file itself
+            _replace_file(source, db_path)
+    else:
+        _replace_file(source, db_path)
+    os.chmod(db_path, 0o600)
     return safety
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    database: Path
+    safety_backup: Path | None  # the database as it was before the restore
+    restored_revision: str  # schema of the backup file
+    revision: str  # schema after migrating
+
+
+def restore_database(
+    db_path: Path, source: Path, backup_dir: Path, *, actor: str = "owner"
+) -> RestoreResult:
+    """Restore ``source`` over the SQLite database at ``db_path`` and migrate it to head.
+
+    The current database is copied to ``backup_dir`` first; the restore is recorded as an
+    audit event in the restored database.
+    """
+    from core import audit, migrate
+
+    restored_revision = verify_backup(source)
+    safety = _restore_verified(db_path, source, backup_dir)
+    db = Database(str(db_path))
+    try:
+        # the backup file itself is the pre-migration copy: no second backup needed
+        migrate.upgrade(db)
+        summary = f"Restored the database from {source.name}"
+        if safety is not None:
+            summary += f"; the previous one was saved as {safety.name}"
+        with db.write() as s:
+            audit.record(s, actor, "database.restore", "database", None, summary)
+        revision = migrate.current_revision(db) or ""
+    finally:
+        db.dispose()
+    return RestoreResult(
+        database=db_path,
+        safety_backup=safety,
+        restored_revision=restored_revision,
+        revision=revision,
+    )

@@ -18,14 +18,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.errors import StaleRecord
 
 
 def normalise_url(url_or_path: str) -> str:
     """Accept a SQLAlchemy URL, ``postgresql://...``, or a plain file path."""
     if "://" not in url_or_path:
-        return f"sqlite:///{Path(url_or_path).expanduser().resolve()}"
+        # URL.create keeps '?', '%' and '#' in a file name literal
+        path = str(Path(url_or_path).expanduser().resolve())
+        return URL.create("sqlite", database=path).render_as_string(hide_password=False)
     url = make_url(url_or_path)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
@@ -103,8 +108,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._write() as session, session.begin():
-            yield session
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except StaleDataError:
+            # two writers saved the same row at once: the later one matched no version
+            raise StaleRecord("record") from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -28,7 +28,7 @@ from core import (
 )
 from core.db import Database
 from core.lines import LineData
-from core.models import Address, Invoice, Visit
+from core.models import Address, Invoice, PriceBookItem, TaxRate, User, Visit
 from core.recurrence import Rule
 
 FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Priya", "Mateo", "Hana", "Omar", "Grace",
@@ -67,18 +67,24 @@ def seed_demo(db: Database, *, clients: int = 40, today: dt.date | None = None) 
             "name": "Green Thumb Lawn & Home", "address": "120 Market St\nSpringfield, IL 62701",
             "phone": "+1 217 555 0100", "email": "office@greenthumb.example", "tax_id": "36-1234567",
         })
-    state_tax = catalog.create_tax_rate(db, catalog.TaxRateData("IL state sales tax", "6.25"))
-    city_tax = catalog.create_tax_rate(db, catalog.TaxRateData("Springfield city tax", "2.5"))
+    # Seeding again (``demo --force``) adds clients and reuses the catalogue and staff.
+    state_tax = _existing(db, TaxRate, "IL state sales tax") or catalog.create_tax_rate(
+        db, catalog.TaxRateData("IL state sales tax", "6.25"))
+    city_tax = _existing(db, TaxRate, "Springfield city tax") or catalog.create_tax_rate(
+        db, catalog.TaxRateData("Springfield city tax", "2.5"))
     business.update(db, "defaults", {"tax_rate_id": state_tax})
-    owner = staff.create_user(db, staff.UserData("Sam Rivera", role="owner", email="sam@greenthumb.example"))
+    owner = _existing(db, User, "Sam Rivera") or staff.create_user(
+        db, staff.UserData("Sam Rivera", role="owner", email="sam@greenthumb.example"))
     techs = [
-        staff.create_user(db, staff.UserData("Alex Kim", email="alex@greenthumb.example")),
-        staff.create_user(db, staff.UserData("Jordan Patel", email="jordan@greenthumb.example")),
+        _existing(db, User, name) or staff.create_user(db, staff.UserData(name, email=email))
+        for name, email in (("Alex Kim", "alex@greenthumb.example"),
+                            ("Jordan Patel", "jordan@greenthumb.example"))
     ]
     items = []
     for name, unit, cents, taxed in ITEMS:
-        item_id = catalog.create_item(db, catalog.PriceBookItemData(
-            name=name, unit=unit, unit_price_cents=cents, tax_rate_id=state_tax if taxed else None))
+        item_id = _existing(db, PriceBookItem, name) or catalog.create_item(
+            db, catalog.PriceBookItemData(name=name, unit=unit, unit_price_cents=cents,
+                                          tax_rate_id=state_tax if taxed else None))
         items.append((item_id, name, cents, taxed))
 
     def pick_lines(k: int) -> list[LineData]:
@@ -207,6 +213,11 @@ def _client(db: Database, rnd: random.Random, i: int) -> tuple[int, int]:
         service = s.scalars(select(Address.id).where(
             Address.client_id == cid, Address.kind == "service").order_by(Address.id).limit(1)).one()
     return cid, service
+
+
+def _existing(db: Database, model: type, name: str) -> int | None:
+    with db.read() as s:
+        return s.scalar(select(model.id).where(model.name == name).limit(1))  # type: ignore[attr-defined]
 
 
 def _draft_invoices(db: Database, job_id: int) -> list[int]:

@@ -6,12 +6,12 @@ database is not already at head, so a normal start does not pay for it.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from core.db import Database
+from core.errors import DomainError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -27,8 +27,8 @@ def _alembic_config(db: Database, connection=None):
     return cfg
 
 
-def head_revision() -> str:
-    """Read the head revision from the version files without importing Alembic."""
+def known_revisions() -> dict[str, str | None]:
+    """Every revision this build ships, mapped to its parent, read without importing Alembic."""
     revisions: dict[str, str | None] = {}
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         rev = down = None
@@ -40,6 +40,12 @@ def head_revision() -> str:
                 down = None if value == "None" else value.strip("'\"")
         if rev:
             revisions[rev] = down
+    return revisions
+
+
+def head_revision() -> str:
+    """Read the head revision from the version files without importing Alembic."""
+    revisions = known_revisions()
     parents = {d for d in revisions.values() if d}
     heads = [r for r in revisions if r not in parents]
     if len(heads) != 1:
@@ -47,11 +53,16 @@ def head_revision() -> str:
     return heads[0]
 
 
+def revision_of(conn: Connection) -> str | None:
+    """The schema revision recorded in a database (None: never migrated)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return revision_of(conn)
 
 
 def has_data(db: Database) -> bool:
@@ -61,14 +72,19 @@ def has_data(db: Database) -> bool:
 
 def upgrade(db: Database, *, backup_dir: Path | None = None, keep_backups: int = 10) -> Path | None:
     """Migrate to head. Returns the backup file written first, if any."""
-    if current_revision(db) == head_revision():
+    current, head = current_revision(db), head_revision()
+    if current == head:
         return None
+    if current is not None and current not in known_revisions():
+        raise DomainError(
+            f"This database has schema {current}, made by a newer version of TSSG CRM than this "
+            f"one (which knows up to {head}); update tssg-crm to open it. Nothing was changed."
+        )
     backup = None
     if backup_dir is not None and db.is_sqlite and has_data(db):
-        from core.backup import backup_sqlite
+        from core.backup import backup_sqlite, timestamped_path
 
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = backup_sqlite(db, backup_dir / f"pre-migrate-{stamp}.sqlite3")
+        backup = backup_sqlite(db, timestamped_path(backup_dir, "pre-migrate"))
         _prune(backup_dir, keep_backups)
     from alembic import command
 

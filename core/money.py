@@ -93,7 +93,12 @@ def parse_decimal(text: str | int | Decimal, field: str, *, max_places: int = 4,
         raise ValidationError(field, f"must be at most {maximum}")
     if abs(value) >= Decimal(10**9):
         raise ValidationError(field, "is too large")
-    return value.normalize() if value != 0 else Decimal(0)
+    if value == 0:
+        return Decimal(0)
+    value = value.normalize()
+    # normalize() writes 10 as 1E+1; keep plain digits for storage and display
+    exponent = value.as_tuple().exponent
+    return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
 
 
 def parse_quantity(text: str | int | Decimal, field: str = "quantity") -> Decimal:

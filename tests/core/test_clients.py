@@ -168,3 +168,17 @@ def test_naughty_strings_round_trip_through_every_client_field(db, naughty_strin
             assert c.contacts[0].name == expected_name
             assert c.addresses[0].city == clean_line(text[:120])
             assert "\x1b" not in c.notes and "\x00" not in c.name
+
+
+def test_a_concurrent_writer_surfaces_as_stale_record_not_a_crash(db):
+    """Another writer bumped the row between our read and our flush (PostgreSQL can do that
+    within a transaction): the user sees the StaleRecord message, and nothing is saved."""
+    from sqlalchemy import text
+
+    cid = _new(db)
+    with pytest.raises(StaleRecord), db.write() as s:
+        client = s.get(Client, cid)
+        s.execute(text("UPDATE clients SET version = version + 1 WHERE id = :id"), {"id": cid})
+        client.name = "Lost update"
+    with db.read() as s:
+        assert s.get(Client, cid).name == "Acme Lawn Care"

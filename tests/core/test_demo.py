@@ -34,3 +34,14 @@ def test_demo_has_every_state_and_consistent_money(db):
                 assert inv.balance_cents == inv.total_cents - paid - inv.credited_cents
         due = [t.due_date for t in s.scalars(select(Task))]
         assert min(due) < TODAY <= max(due)
+
+
+def test_seeding_twice_adds_clients_and_reuses_the_catalogue(db):
+    demo.seed_demo(db, clients=3, today=TODAY)
+    demo.seed_demo(db, clients=3, today=TODAY)
+    from core.models import TaxRate, User
+
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Client)) == 6
+        assert s.scalar(select(func.count()).select_from(TaxRate)) == 2
+        assert s.scalar(select(func.count()).select_from(User)) == 3
