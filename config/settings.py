@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 import tomllib
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):

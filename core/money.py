@@ -48,11 +48,13 @@ _MONEY_RE = re.compile(r"^[+-]?\d+(\.\d{1,2})?$")
 def parse_money(text: str | int | Decimal, field: str = "amount", *, allow_negative: bool = False,
                 allow_zero: bool = True) -> int:
     """Parse what a person types (``1,234.5``, ``$20``) into cents, or raise naming the field."""
-    if isinstance(text, bool):
-        raise ValidationError(field, "is not an amount")
+    if isinstance(text, bool) or isinstance(text, float):
+        raise ValidationError(field, "is not an amount (give text or a Decimal, never a float)")
     if isinstance(text, int):
         cents = text * 100
     elif isinstance(text, Decimal):
+        if not text.is_finite():
+            raise ValidationError(field, "must be a finite amount")
         if text != text.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
             raise ValidationError(field, "has more than two decimal places")
         cents = int(text * 100)
