@@ -1,0 +1,43 @@
+"""What every screen of the app shares: the database, notices that never parse markup, and
+one place where a failed background task is reported (``Worker.StateChanged`` does not
+bubble, so each screen forwards it to the app)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from core.db import Database
+    from tui.app import CrmApp
+
+ResultType = TypeVar("ResultType")
+
+
+class _AppAccess:
+    app: Any
+
+    @property
+    def crm(self) -> CrmApp:
+        return cast("CrmApp", self.app)
+
+    @property
+    def db(self) -> Database:
+        return self.crm.db
+
+    def notice(self, message: str, *, severity: str = "information", title: str = "") -> None:
+        self.crm.notice(message, severity=severity, title=title)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.crm.report_worker_error(event.worker)
+
+
+class CrmScreen(_AppAccess, Screen[ResultType]):
+    """A full screen of the app."""
+
+
+class CrmModal(_AppAccess, ModalScreen[ResultType]):
+    """A dialog over the current screen; the app's keys do not reach past it."""

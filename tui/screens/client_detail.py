@@ -1,0 +1,309 @@
+"""One client at a glance: who they are, how to reach them, where the work is, what is
+open and owed, and what happened lately, from :func:`core.overview.client_overview`.
+
+``e`` edits, ``a`` archives or restores (a notice says what happened and how to undo it),
+escape goes back. The arrow keys and page keys scroll. Times are shown in local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from core import clients
+from core.errors import DomainError, NotFound
+from core.overview import ClientOverview, client_overview
+from tui import render
+from tui.screens.base import CrmScreen
+from tui.widgets.key_hints import KeyHints
+from tui.widgets.section_bar import SectionBar
+
+SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "notes", "custom", "activity")
+
+
+def _table(*columns: tuple[str, dict[str, object]]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+    for name, options in columns:
+        table.add_column(name, no_wrap=True, overflow="ellipsis", **options)  # type: ignore[arg-type]
+    return table
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _local_time(at: dt.datetime) -> str:
+    """Audit times are stored as naive UTC; people read their own clock."""
+    return at.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _dim(value: str) -> Text:
+    return render.plain(value, style="dim")
+
+
+class ClientDetailScreen(CrmScreen[None]):
+    CSS_PATH = "client_detail.tcss"
+    HELP_TITLE = "Client"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="client.back"),
+        Binding("e", "edit", "Edit", id="client.edit"),
+        Binding("a", "archive", "Archive", id="client.archive"),
+        Binding("a", "restore", "Restore", id="client.restore"),
+    ]
+
+    def __init__(self, client_id: int) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.overview: ClientOverview | None = None
+        self._busy = False
+        self._seen_data_version = -1
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("clients")
+        with VerticalScroll(id="client-detail"):
+            yield Static(id="client-header")
+            yield Static(id="client-money")
+            for name in SECTIONS:
+                yield Static(id=f"client-{name}", classes="detail-section")
+        yield KeyHints()
+
+    def on_mount(self) -> None:
+        self.query_one("#client-detail").focus()
+        self.query_one("#client-detail").loading = True
+
+    def on_screen_resume(self) -> None:
+        if self._seen_data_version != self.crm.data_version:
+            self._seen_data_version = self.crm.data_version
+            self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One key archives or restores; the footer shows the one that applies.
+        if action in ("archive", "restore"):
+            if self.overview is None:
+                return None
+            archived = self.overview.status == "archived"
+            return archived if action == "restore" else not archived
+        return True
+
+    # ------------------------------------------------------------------ loading
+
+    @work(thread=True, exclusive=True, group="client-detail", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            overview = client_overview(self.db, self.client_id, today=self.crm.today)
+        except NotFound as exc:
+            self.app.call_from_thread(self._gone, exc)
+            return
+        self.app.call_from_thread(self._show, overview)
+
+    def _gone(self, error: NotFound) -> None:
+        self.notice(str(error), severity="error")
+        self.dismiss(None)
+
+    def _show(self, ov: ClientOverview) -> None:
+        self.overview = ov
+        self.query_one("#client-detail").loading = False
+        self.query_one("#client-header", Static).update(self._header(ov))
+        self.query_one("#client-money", Static).update(self._money(ov))
+        self._section("contacts", f"Contacts ({len(ov.contacts)})", self._contacts(ov))
+        self._section("addresses", f"Addresses ({len(ov.addresses)})", self._addresses(ov))
+        self._section("proposals", f"Open proposals ({ov.open_proposal_count})", self._proposals(ov))
+        self._section("jobs", self._counted("Jobs", len(ov.jobs), ov.job_count), self._jobs(ov))
+        self._section(
+            "invoices", self._counted("Invoices", len(ov.invoices), ov.invoice_count),
+            self._invoices(ov),
+        )
+        self._section("notes", "Notes", render.paragraph(ov.notes) if ov.notes else None)
+        self._section("custom", "Custom fields", self._custom(ov))
+        self._section("activity", "Recent activity", self._activity(ov))
+        self.refresh_bindings()
+        self.query_one(KeyHints).refresh_hints()  # Archive or Restore
+
+    @staticmethod
+    def _counted(title: str, shown: int, total: int) -> str:
+        return f"{title} ({total}, latest {shown})" if total > shown else f"{title} ({total})"
+
+    def _section(self, name: str, title: str, body: object | None) -> None:
+        """A bordered block; an empty one shrinks to a single line so 80x24 shows more."""
+        widget = self.query_one(f"#client-{name}", Static)
+        widget.border_title = title if body is not None else None
+        widget.update(body if body is not None else Content(f"{title}: none"))  # type: ignore[arg-type]
+        widget.set_class(body is None, "-empty")
+
+    # ------------------------------------------------------------------ parts
+
+    @staticmethod
+    def _header(ov: ClientOverview) -> Content:
+        parts: list[str | tuple[str, str]] = [(render.one_line(ov.name), "bold")]
+        if ov.company_name and ov.company_name != ov.name:
+            parts.append(f"  {render.one_line(ov.company_name)}")
+        facts = [ov.kind.capitalize(), render.status(ov.status)]
+        parts.append(("  ·  " + "  ·  ".join(facts), "dim"))
+        if ov.tags:
+            parts.append("\n")
+            parts.append(("Tags: ", "dim"))
+            parts.append(", ".join(render.one_line(t) for t in ov.tags))
+        return Content.assemble(*parts)
+
+    @staticmethod
+    def _money(ov: ClientOverview) -> Content:
+        money = render.format_money
+        parts: list[str | tuple[str, str]] = [
+            ("Balance ", "dim"), (money(ov.balance_cents, ov.currency), "bold"),
+        ]
+        if ov.overdue_cents:
+            parts += ["  ", (f"overdue {money(ov.overdue_cents, ov.currency)}", "bold reverse")]
+        open_word = "invoice" if ov.open_invoice_count == 1 else "invoices"
+        parts.append((f"  ·  {ov.open_invoice_count} open {open_word}", "dim"))
+        if ov.credit_cents:
+            parts += [("  ·  Credit ", "dim"), money(ov.credit_cents, ov.currency)]
+        return Content.assemble(*parts)
+
+    @staticmethod
+    def _contacts(ov: ClientOverview) -> Table | None:
+        if not ov.contacts:
+            return None
+        table = _table(("name", {"ratio": 3}), ("email", {"ratio": 4}), ("phone", {}),
+                       ("role", {"ratio": 2}), ("flags", {}))
+        for c in ov.contacts:
+            flags = ["primary"] if c.is_primary else []
+            if c.sms_opted_out:
+                flags.append("no SMS (opted out)")
+            elif c.sms_consent:
+                flags.append("SMS")
+            table.add_row(render.plain(c.name, style="bold"), render.plain(c.email),
+                          render.plain(render.phone(c.phone)), render.plain(c.role),
+                          _dim(", ".join(flags)))
+        if ov.more_contacts:
+            table.add_row(_dim("… more not shown"))
+        return table
+
+    @staticmethod
+    def _addresses(ov: ClientOverview) -> Table | None:
+        if not ov.addresses:
+            return None
+        table = _table(("kind", {}), ("label", {"ratio": 1}), ("address", {"ratio": 4}))
+        for a in ov.addresses:
+            place = ", ".join(
+                p for p in (a.line1, a.line2, a.city, " ".join(x for x in (a.region, a.postal_code) if x),
+                            a.country) if p
+            )
+            table.add_row(_dim(a.kind.capitalize()), render.plain(a.label, style="bold"),
+                          render.plain(place))
+        if ov.more_addresses:
+            table.add_row(_dim("… more not shown"))
+        return table
+
+    @staticmethod
+    def _proposals(ov: ClientOverview) -> Table | None:
+        if not ov.open_proposals:
+            return None
+        table = _table(("number", {}), ("title", {"ratio": 1}), ("status", {}),
+                       ("valid", {}), ("total", {"justify": "right"}))
+        for p in ov.open_proposals:
+            status = "Expired" if p.expired else render.status(p.status)
+            valid = f"valid until {_date(p.valid_until)}" if p.valid_until else ""
+            table.add_row(render.plain(p.number or "draft"), render.plain(p.title),
+                          render.plain(status), _dim(valid), render.money(p.total_cents, p.currency))
+        return table
+
+    @staticmethod
+    def _jobs(ov: ClientOverview) -> Table | None:
+        if not ov.jobs:
+            return None
+        table = _table(("number", {}), ("title", {"ratio": 1}), ("status", {}),
+                       ("total", {"justify": "right"}))
+        for j in ov.jobs:
+            table.add_row(render.plain(j.number), render.plain(j.title),
+                          render.plain(render.status(j.status)), render.money(j.total_cents, j.currency))
+        return table
+
+    @staticmethod
+    def _invoices(ov: ClientOverview) -> Table | None:
+        if not ov.invoices:
+            return None
+        table = _table(("number", {}), ("status", {}), ("due", {"ratio": 1}),
+                       ("total", {"justify": "right"}), ("balance", {"justify": "right"}))
+        for i in ov.invoices:
+            status = render.status(i.status)
+            due = f"due {_date(i.due_date)}" if i.due_date else ""
+            if i.overdue:
+                due += f" ({i.days_overdue} days late)"
+            table.add_row(render.plain(i.number or "draft"),
+                          render.plain(status, style="bold" if i.overdue else ""),
+                          _dim(due), render.money(i.total_cents, i.currency),
+                          render.money(i.balance_cents, i.currency))
+        return table
+
+    @staticmethod
+    def _custom(ov: ClientOverview) -> Table | None:
+        if not ov.custom_fields:
+            return None
+        table = _table(("key", {}), ("value", {"ratio": 1}))
+        for key, value in sorted(ov.custom_fields.items()):
+            table.add_row(render.plain(key, style="bold"), render.plain(value))
+        return table
+
+    @staticmethod
+    def _activity(ov: ClientOverview) -> Table | None:
+        if not ov.activity:
+            return None
+        table = _table(("when", {}), ("what", {"ratio": 1}), ("who", {}))
+        for a in ov.activity:
+            table.add_row(_dim(_local_time(a.at)), render.plain(a.summary), _dim(a.actor))
+        return table
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_edit(self) -> None:
+        self.crm.edit_client(self.client_id)
+
+    def action_archive(self) -> None:
+        self._set_status("archived")
+
+    def action_restore(self) -> None:
+        self._set_status("active")
+
+    def _set_status(self, status: str) -> None:
+        if self.overview is None or self._busy:
+            return
+        self._busy = True
+        self._change_status(status, self.overview.version, self.overview.name)
+
+    @work(thread=True, exclusive=True, group="client-status", exit_on_error=False)
+    def _change_status(self, status: str, version: int, name: str) -> None:
+        try:
+            clients.set_status(self.db, self.client_id, status, expected_version=version)
+        except DomainError as exc:
+            self.app.call_from_thread(self._status_failed, exc)
+            return
+        self.app.call_from_thread(self._status_changed, status, name)
+
+    def _status_failed(self, error: DomainError) -> None:
+        self._busy = False
+        self.notice(render.error_text(error), severity="error")
+        self.load()
+
+    def _status_changed(self, status: str, name: str) -> None:
+        self._busy = False
+        self.crm.note_data_changed()
+        self._seen_data_version = self.crm.data_version
+        key = self.crm.key_for("client.restore" if status == "archived" else "client.archive", "a")
+        if status == "archived":
+            message = (f"Archived {render.one_line(name)}. It is hidden from the client list; "
+                       f"nothing was deleted. Press {key} to restore.")
+        else:
+            message = f"Restored {render.one_line(name)} as an active client."
+        self.notice(message)
+        self.load()

@@ -1,0 +1,391 @@
+"""Section 1, Clients: the client list, paged in SQL, and search as you type.
+
+The list holds only the pages the user has scrolled to: a keyset page of ``PAGE_SIZE``
+rows is fetched in a thread worker when the cursor comes within ``PREFETCH_MARGIN`` rows
+of the end. Typing in the search box waits ``SEARCH_DEBOUNCE`` seconds of quiet, then
+searches clients, contacts, addresses and document numbers in a worker; the hits replace
+the list until the box is emptied (or escape is pressed). Enter opens the client a row or
+hit belongs to.
+
+Filters cycle with ``f``: active and leads (the default; archived clients are hidden),
+active, leads, archived, all. Sorts cycle with ``s``: by name (A–Z), newest first.
+Below 90 columns the company column is left out so names and emails stay readable.
+After a save elsewhere the list starts again from its first page, keeping the cursor on the
+same client when that client is on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label
+from textual.worker import get_current_worker
+
+from core import business
+from core.lists import ClientRow, list_clients
+from core.overview import client_names
+from core.paging import Cursor, Page
+from core.search import SearchHit, search, terms
+from tui import render
+from tui.screens.base import CrmScreen
+from tui.widgets.key_hints import KeyHints
+from tui.widgets.section_bar import SectionBar
+
+PAGE_SIZE = 100
+PREFETCH_MARGIN = 20
+SEARCH_DEBOUNCE = 0.15
+SEARCH_LIMIT = 50
+NARROW = 90
+
+FILTERS: tuple[tuple[str, str], ...] = (
+    ("current", "Active and leads"),
+    ("active", "Active"),
+    ("lead", "Leads"),
+    ("archived", "Archived"),
+    ("all", "All clients"),
+)
+SORTS: tuple[tuple[str, bool, str], ...] = (
+    ("name", False, "by name"),
+    ("created", True, "newest first"),
+)
+HIT_KINDS = {
+    "client": "Client",
+    "contact": "Contact",
+    "address": "Address",
+    "invoice": "Invoice",
+    "proposal": "Proposal",
+    "job": "Job",
+}
+
+
+@dataclass(frozen=True)
+class _Found:
+    hit: SearchHit
+    client_name: str
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Column widths for a terminal ``width`` columns wide (cell padding and scrollbar aside)."""
+    fixed = {"phone": 14, "status": 8, "balance": 11}
+    columns = 5 if width < NARROW else 6
+    rest = max(width - 2 - 2 * columns - sum(fixed.values()), 24)
+    if columns == 5:
+        name = rest // 2
+        return {"name": name, "email": rest - name, **fixed}
+    name, company = rest * 36 // 100, rest * 26 // 100
+    return {"name": name, "company": company, "email": rest - name - company, **fixed}
+
+
+class ClientListScreen(CrmScreen[None]):
+    CSS_PATH = "clients.tcss"
+    HELP_TITLE = "Clients"
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="clients.search"),
+        Binding("n", "new", "New", id="clients.new"),
+        Binding("enter", "open", "Open", id="clients.open", show=False),
+        Binding("e", "edit", "Edit", id="clients.edit"),
+        Binding("f", "cycle_filter", "Filter", id="clients.filter"),
+        Binding("s", "cycle_sort", "Sort", id="clients.sort"),
+        Binding("escape", "clear_search", "Clear search", id="clients.clear_search", show=False),
+        Binding("down", "to_results", "To the list", id="clients.to_list", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_index = 0
+        self.sort_index = 0
+        self._generation = 0
+        self._rows: list[ClientRow] = []
+        self._next_cursor: Cursor | None = None
+        self._loading = False
+        self._widths: dict[str, int] = {}
+        self._search_timer: Timer | None = None
+        self._search_generation = 0
+        self._found: list[_Found] = []
+        self._seen_data_version = -1
+        self._currency = "USD"  # the business currency, read with each first page
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("clients")
+        with Vertical(id="clients-body"):
+            yield Input(
+                placeholder="Search clients, contacts, addresses, numbers…",
+                id="client-search",
+                compact=True,
+            )
+            yield Label("", id="client-list-status", markup=False)
+            yield DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+        yield KeyHints()
+
+    @property
+    def table(self) -> DataTable[object]:
+        return self.query_one("#client-table", DataTable)
+
+    @property
+    def results(self) -> DataTable[object]:
+        return self.query_one("#search-results", DataTable)
+
+    @property
+    def searching(self) -> bool:
+        return bool(terms(self.query_one("#client-search", Input).value))
+
+    def on_mount(self) -> None:
+        self.results.display = False
+        self._set_columns()
+        self.table.focus()
+
+    def on_screen_resume(self) -> None:
+        # Back from a detail or a form: show what was saved there.
+        if self._seen_data_version != self.crm.data_version:
+            self._seen_data_version = self.crm.data_version
+            self.reload(keep_id=self.highlighted_client_id())
+            if self.searching:
+                self._run_search(
+                    self.query_one("#client-search", Input).value, self._search_generation
+                )
+
+    def on_resize(self) -> None:
+        if column_widths(self.size.width) != self._widths:
+            self._set_columns()
+
+    def _set_columns(self) -> None:
+        """(Re)build the columns for the current width, keeping the loaded rows and cursor."""
+        widths = column_widths(self.size.width or self.app.size.width)
+        self._widths = widths
+        table = self.table
+        keep = self.highlighted_client_id()
+        table.clear(columns=True)
+        titles = {"name": "Name", "company": "Company", "email": "Email", "phone": "Phone",
+                  "status": "Status", "balance": "Balance"}
+        for key, width in widths.items():
+            table.add_column(titles[key], width=width, key=key)
+        self._add_rows(self._rows)
+        self._move_to(keep)
+        results = self.results
+        results.clear(columns=True)
+        # scrollbar, a cell of padding either side of four columns, the 8-wide kind column
+        rest = max((self.size.width or self.app.size.width) - 2 - 8 - 8, 30)
+        results.add_column("Found", width=8, key="kind")
+        results.add_column("Match", width=rest * 30 // 100, key="label")
+        results.add_column("Details", width=rest * 40 // 100, key="detail")
+        results.add_column("Client", width=rest - rest * 30 // 100 - rest * 40 // 100, key="client")
+        self._fill_results()
+
+    # ------------------------------------------------------------------ the list
+
+    @property
+    def filter_key(self) -> str:
+        return FILTERS[self.filter_index][0]
+
+    def reload(self, keep_id: int | None = None) -> None:
+        """Start again from the first page (after a save, or a new filter or sort)."""
+        self._generation += 1
+        self._loading = True
+        self._fetch_page(self._generation, None, keep_id)
+
+    def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
+        sort, descending, _label = SORTS[self.sort_index]
+        self._fetch_in_thread(generation, self.filter_key, sort, descending, cursor, keep_id)
+
+    @work(thread=True, exclusive=True, group="client-list", exit_on_error=False)
+    def _fetch_in_thread(self, generation: int, key: str, sort: str, descending: bool,
+                         cursor: Cursor | None, keep_id: int | None) -> None:
+        page = list_clients(
+            self.db,
+            status=key if key not in ("current", "all") else None,
+            include_archived=key == "all",
+            sort=sort,
+            descending=descending,
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+        currency = business.load(self.db, "business")["currency"] if cursor is None else None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_page, generation, page, currency, keep_id)
+
+    def _show_page(
+        self, generation: int, page: Page[ClientRow], currency: str | None, keep_id: int | None
+    ) -> None:
+        if generation != self._generation:
+            return  # the filter or sort changed while this page was on its way
+        first = currency is not None
+        if first:
+            self._currency = currency or self._currency
+            self._rows = []
+            self.table.clear()
+        self._rows.extend(page.rows)
+        self._next_cursor = page.next_cursor
+        self._add_rows(page.rows)
+        self._loading = False
+        if first:
+            self._move_to(keep_id)
+        self._show_status()
+        self._maybe_fetch_more()
+
+    def _add_rows(self, rows: list[ClientRow]) -> None:
+        wide = "company" in self._widths
+        for row in rows:
+            cells = [render.plain(row.name, style="bold")]
+            if wide:
+                cells.append(render.plain(row.company_name))
+            cells += [
+                render.plain(row.email),
+                render.plain(render.phone(row.phone)),
+                render.plain(render.status(row.status)),
+                render.money(row.balance_cents, self._currency),
+            ]
+            self.table.add_row(*cells, key=str(row.id))
+
+    def _move_to(self, client_id: int | None) -> None:
+        if client_id is None:
+            return
+        try:
+            index = self.table.get_row_index(str(client_id))
+        except Exception:  # the client is not on the loaded pages (any more)
+            return
+        self.table.move_cursor(row=index)
+
+    def _maybe_fetch_more(self) -> None:
+        table = self.table
+        near_end = table.cursor_row >= table.row_count - PREFETCH_MARGIN
+        if near_end and self._next_cursor is not None and not self._loading:
+            self._loading = True
+            self._fetch_page(self._generation, self._next_cursor, None)
+
+    @on(DataTable.RowHighlighted, "#client-table")
+    def _row_highlighted(self) -> None:
+        self._maybe_fetch_more()
+
+    def _show_status(self) -> None:
+        status = self.query_one("#client-list-status", Label)
+        if self.searching:
+            query = self.query_one("#client-search", Input).value
+            count = len(self._found)
+            more = "+" if count >= SEARCH_LIMIT else ""
+            status.update(
+                render.content(f"{count}{more} found for “{query}” · enter opens · escape clears")
+            )
+            return
+        shown = len(self._rows)
+        if not shown and not self._loading:
+            if self.filter_key in ("current", "all"):
+                text = "No clients yet. Press n to add the first one."
+            else:
+                text = f"No clients in “{FILTERS[self.filter_index][1]}”. Press f to change the filter."
+        else:
+            more = ", more below" if self._next_cursor is not None else ""
+            text = (
+                f"{FILTERS[self.filter_index][1]} · {SORTS[self.sort_index][2]} · "
+                f"{shown} shown{more}"
+            )
+        status.update(render.content(text))
+
+    # ------------------------------------------------------------------ search
+
+    @on(Input.Changed, "#client-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_generation += 1
+        if not terms(event.value):
+            self._found = []
+            self.results.clear()
+            self.results.display = False
+            self.table.display = True
+            self._show_status()
+            return
+        value, generation = event.value, self._search_generation
+        self._search_timer = self.set_timer(
+            SEARCH_DEBOUNCE, lambda: self._run_search(value, generation)
+        )
+
+    @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
+    def _run_search(self, query: str, generation: int) -> None:
+        hits = search(self.db, query, limit=SEARCH_LIMIT)
+        names = client_names(self.db, [h.client_id for h in hits if h.client_id is not None])
+        found = [_Found(h, names.get(h.client_id or 0, "")) for h in hits]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_results, generation, found)
+
+    def _show_results(self, generation: int, found: list[_Found]) -> None:
+        if generation != self._search_generation or not self.searching:
+            return  # the user typed on; a newer search is coming
+        self._found = found
+        self._fill_results()
+        self.table.display = False
+        self.results.display = True
+        self._show_status()
+
+    def _fill_results(self) -> None:
+        results = self.results
+        results.clear()
+        for i, item in enumerate(self._found):
+            hit = item.hit
+            results.add_row(
+                render.plain(HIT_KINDS.get(hit.kind, hit.kind)),
+                render.plain(hit.label, style="bold"),
+                render.plain(render.hit_detail(hit.detail)),
+                render.plain(item.client_name),
+                key=str(i),
+            )
+
+    @on(Input.Submitted, "#client-search")
+    def action_to_results(self) -> None:
+        target = self.results if self.searching else self.table
+        if target.row_count:
+            target.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#client-search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search_box = self.query_one("#client-search", Input)
+        if search_box.value:
+            search_box.value = ""
+        self.table.focus()
+
+    # ------------------------------------------------------------------ actions
+
+    def highlighted_client_id(self) -> int | None:
+        if self.searching and self.results.display:
+            row = self.results.cursor_row
+            if 0 <= row < len(self._found):
+                return self._found[row].hit.client_id
+            return None
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        client_id = self.highlighted_client_id()
+        if client_id is not None:
+            self.crm.open_client(client_id)
+
+    def action_edit(self) -> None:
+        client_id = self.highlighted_client_id()
+        if client_id is not None:
+            self.crm.edit_client(client_id)
+
+    def action_new(self) -> None:
+        self.crm.new_client()
+
+    def action_cycle_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self.reload()
+        self._show_status()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.reload()
+        self._show_status()
