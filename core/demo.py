@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import unicodedata
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -181,7 +182,8 @@ def _client(db: Database, rnd: random.Random, i: int) -> tuple[int, int]:
         name = f"{name} #{i // (4 * len(COMPANIES)) + 1}"
     city, region, zip3 = rnd.choice(CITIES)
     area = AREA_CODES[CITIES.index((city, region, zip3))]
-    slug = "".join(c for c in f"{first}.{last}".lower() if c.isalnum() or c == ".")
+    ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
+    slug = "".join(c for c in ascii_name.lower() if c.isalnum() or c == ".")
     status = "lead" if i % 10 == 9 else "active"
     contacts = [clients.ContactData(
         name=f"{first} {last}", email=f"{slug}{i}@example.com",
