@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -229,6 +230,7 @@ class Contact(Versioned, Base):
     __table_args__ = (
         Index("ix_contacts_email", "email"),
         Index("ix_contacts_phone", "phone"),
+        Index("ix_contacts_name_id", "name", "id"),  # contacts list sorted by name
     )
 
 
@@ -250,7 +252,10 @@ class Address(Versioned, Base):
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="US")
     validated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     client: Mapped[Client] = relationship(back_populates="addresses")
-    __table_args__ = (CheckConstraint("kind IN ('billing','service')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('billing','service')", name="kind"),
+        Index("ix_addresses_line1_id", "line1", "id"),  # properties list sorted by street
+    )
 
 
 # --------------------------------------------------------------------------- documents
@@ -312,6 +317,10 @@ class Proposal(Versioned, DocumentTotalsMixin, Base):
         CheckConstraint("status IN ('draft','sent','approved','declined')", name="status"),
         Index("ix_proposals_client_id", "client_id", "id"),
         Index("ix_proposals_status_id", "status", "id"),
+        # list sorts (core.lists) and the conversion report's period (sent_at)
+        Index("ix_proposals_created_at_id", "created_at", "id"),
+        Index("ix_proposals_total_id", "total_cents", "id"),
+        Index("ix_proposals_sent_at_id", "sent_at", "id"),
     )
 
 
@@ -357,6 +366,8 @@ class Job(Versioned, DocumentTotalsMixin, Base):
         CheckConstraint("billing IN ('per_job','per_visit')", name="billing"),
         Index("ix_jobs_client_id", "client_id", "id"),
         Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_title_id", "title", "id"),  # list sorts (core.lists)
+        Index("ix_jobs_created_at_id", "created_at", "id"),
     )
 
 
@@ -387,7 +398,7 @@ class Visit(Versioned, Base):
         ),
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         Index("ix_visits_job_id", "job_id", "starts_at"),
-        Index("ix_visits_starts_at", "starts_at"),
+        Index("ix_visits_starts_at", "starts_at", "id"),  # id: keyset paging of the schedule
     )
 
 
@@ -404,6 +415,7 @@ class ServiceLog(Versioned, Base):
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
     materials: Mapped[str] = mapped_column(Text, nullable=False, default="")
     logged_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    __table_args__ = (Index("ix_service_logs_logged_on_id", "logged_on", "id"),)
 
 
 class Task(Versioned, Base):
@@ -458,13 +470,22 @@ class Invoice(Versioned, DocumentTotalsMixin, Base):
         CheckConstraint("balance_cents >= 0", name="balance_not_negative"),
         Index("ix_invoices_client_id", "client_id", "id"),
         Index("ix_invoices_status_id", "status", "id"),
-        Index("ix_invoices_issue_date", "issue_date", "id"),
-        # The aging report and "what is owed" read only open invoices.
+        # status and total make it covering for the revenue report's accrual sums
+        Index("ix_invoices_issue_date", "issue_date", "id", "status", "total_cents"),
+        # list sorts (core.lists): number (= issue order), due date, total, balance
+        Index("ix_invoices_issued_at_id", "issued_at", "id"),
+        Index("ix_invoices_due_date_id", "due_date", "id"),
+        Index("ix_invoices_total_id", "total_cents", "id"),
+        Index("ix_invoices_balance_id", "balance_cents", "id"),
+        # The aging report and "what is owed" read only open invoices. ``status`` is a
+        # column too: without it SQLite (3.40) does not treat a partial index as covering
+        # and reads every matching invoice row to re-check the WHERE.
         Index(
             "ix_invoices_open_due",
             "due_date",
             "client_id",
             "balance_cents",
+            "status",
             sqlite_where=text("status IN ('issued','partially_paid')"),
             postgresql_where=text("status IN ('issued','partially_paid')"),
         ),
@@ -472,6 +493,8 @@ class Invoice(Versioned, DocumentTotalsMixin, Base):
             "ix_invoices_open_client",
             "client_id",
             "balance_cents",
+            "due_date",
+            "status",
             sqlite_where=text("status IN ('issued','partially_paid')"),
             postgresql_where=text("status IN ('issued','partially_paid')"),
         ),
@@ -508,7 +531,9 @@ class Payment(Base):
         CheckConstraint("method IN ('cash','check','bank','card','stripe','credit')", name="method"),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_le"),
-        Index("ix_payments_received_on", "received_on"),
+        # id: keyset paging; amount and method: covering for the revenue report
+        Index("ix_payments_received_on", "received_on", "id", "amount_cents", "method"),
+        Index("ix_payments_amount_id", "amount_cents", "id"),
     )
 
 
@@ -551,3 +576,100 @@ class ClientCredit(Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+# --------------------------------------------------------------------------- integrations
+# Added by migration 0003 (core.payment_links, core.messaging). New tables only: the tables
+# the search triggers watch are never rebuilt.
+
+
+class PaymentLink(Versioned, Base):
+    """A single-use Stripe Payment Link asking for an invoice's balance.
+
+    The row (with its deterministic ``idempotency_key``) is written before Stripe is called,
+    so a crash between the call and saving its answer replays the same key: Stripe then
+    returns the link it already made instead of a second one. creating → open → paid |
+    expired (deactivated); failed when Stripe refused the request; conflict when Stripe
+    collected money the invoice could no longer take (already paid or void): a person decides.
+    """
+
+    __tablename__ = "payment_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    description: Mapped[str] = mapped_column(String(300), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="creating")
+    stripe_link_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('creating','open','paid','expired','failed','conflict')", name="status"
+        ),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        UniqueConstraint("invoice_id", "attempt", name="uq_payment_links_invoice_attempt"),
+        Index("ix_payment_links_status_id", "status", "id"),
+    )
+
+
+class SmsMessage(Base):
+    """One text message to a client: the per-client message log with delivery status.
+
+    pending (saved, Twilio not answered yet) → a Twilio status (queued, sent, delivered,
+    undelivered, failed, ...); ``not_sent`` when it certainly never left; ``unknown`` when
+    Twilio's answer was lost (``sync`` looks it up; it is never re-sent blindly).
+    """
+
+    __tablename__ = "sms_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), nullable=False)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    to_phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    template: Mapped[str] = mapped_column(String(30), nullable=False, default="")
+    related_type: Mapped[str] = mapped_column(String(20), nullable=False, default="client")
+    related_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    actor: Mapped[str] = mapped_column(String(200), nullable=False, default="owner")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+    __table_args__ = (
+        Index("ix_sms_messages_client_id", "client_id", "id"),
+        Index("ix_sms_messages_status_id", "status", "id"),
+    )
+
+
+class VisitReminder(Base):
+    """A visit reminder already sent (or on its way): each visit and template at most once."""
+
+    __tablename__ = "visit_reminders"
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True
+    )
+    template: Mapped[str] = mapped_column(String(30), primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sms_messages.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class SmsOptOut(Base):
+    """A phone number (E.164) that must never be texted: it replied STOP (Twilio error 21610)
+    or the owner opted it out."""
+
+    __tablename__ = "sms_opt_outs"
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_out_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    source: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")

@@ -7,12 +7,11 @@ given an index on ``(sort_key, id)``. The cursor is the last row's (sort_key, id
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 T = TypeVar("T")
@@ -53,28 +52,3 @@ def after(keys: Sequence[Any], cursor: Cursor, descending: bool) -> ColumnElemen
         if step is not None:
             clauses.append(and_(*equal, step))
     return or_(*clauses)
-
-
-def fetch_page(
-    session: Session,
-    stmt: Select[Any],
-    keys: Sequence[Any],
-    *,
-    cursor: Cursor | None,
-    limit: int,
-    descending: bool = False,
-    to_row: Callable[[Any], T],
-    key_of: Callable[[Any], Cursor],
-) -> Page[T]:
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    if cursor is not None:
-        stmt = stmt.where(after(keys, cursor, descending))
-    order = [k.desc() if descending else k.asc() for k in keys]
-    if session.get_bind().dialect.name == "postgresql":
-        # match SQLite's ordering of NULLs (first when ascending)
-        order = [k.desc().nulls_last() if descending else k.asc().nulls_first() for k in keys]
-    result = session.execute(stmt.order_by(*order).limit(limit + 1)).all()
-    more = len(result) > limit
-    result = result[:limit]
-    rows = [to_row(r) for r in result]
-    return Page(rows=rows, next_cursor=key_of(result[-1]) if more and result else None)

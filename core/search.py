@@ -9,6 +9,7 @@ language unescaped: only letters and digits survive, each term is quoted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -29,8 +30,21 @@ class SearchHit:
     detail: str
 
 
+_PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
+
+
+def fold(text: str) -> str:
+    """Lower-case without diacritics, as the index stores it (Zoë → zoe)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
 def terms(query: str) -> list[str]:
-    return [t.lower() for t in _TOKEN.findall(query)][:MAX_TERMS]
+    """The prefix terms of what was typed. A phone number typed with punctuation
+    ("(415) 555-26") becomes one digit run, matching the indexed national/E.164 digits."""
+    if _PHONE_LIKE.match(query) and sum(c.isdigit() for c in query) >= 3:
+        return ["".join(c for c in query if c.isdigit())]
+    return [t for t in _TOKEN.findall(fold(query))][:MAX_TERMS]
 
 
 def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[SearchHit]:
@@ -55,7 +69,7 @@ def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] 
         params["q"] = " & ".join(f"{w}:*" for w in words)
         sql = (
             "SELECT kind, ref_id, client_id, label, terms FROM search_index "  # noqa: S608 - constant parts, values bound
-            f"WHERE tsv @@ to_tsquery('simple', :q){kind_filter} LIMIT :n"
+            f"WHERE tsv @@ to_tsquery('simple', tssg_fold(:q)){kind_filter} LIMIT :n"
         )
     with db.read() as s:
         rows = s.execute(text(sql), params).all()

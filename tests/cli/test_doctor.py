@@ -135,7 +135,7 @@ def test_an_older_schema_is_a_warning_not_a_failure(cli, sqlite_db):
     result = cli("--db", str(sqlite_db.path), "doctor")
     assert result.code == 0, result.out
     status, detail = _lines(result)["migrations"]
-    assert status == "WARN" and detail.startswith("at 0001, head is 0002")
+    assert status == "WARN" and detail.startswith(f"at 0001, head is {migrate.head_revision()}")
     assert "search index" not in _lines(result)  # built by the migration the next start runs
 
 

@@ -131,6 +131,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("addresses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_addresses_client_id"), ["client_id"], unique=False)
+        batch_op.create_index("ix_addresses_line1_id", ["line1", "id"], unique=False)
 
     op.create_table(
         "client_tags",
@@ -173,6 +174,7 @@ def upgrade() -> None:
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contacts_client_id"), ["client_id"], unique=False)
         batch_op.create_index("ix_contacts_email", ["email"], unique=False)
+        batch_op.create_index("ix_contacts_name_id", ["name", "id"], unique=False)
         batch_op.create_index("ix_contacts_phone", ["phone"], unique=False)
 
     op.create_table(
@@ -271,6 +273,9 @@ def upgrade() -> None:
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.create_index("ix_proposals_client_id", ["client_id", "id"], unique=False)
         batch_op.create_index("ix_proposals_status_id", ["status", "id"], unique=False)
+        batch_op.create_index("ix_proposals_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index("ix_proposals_total_id", ["total_cents", "id"], unique=False)
+        batch_op.create_index("ix_proposals_sent_at_id", ["sent_at", "id"], unique=False)
 
     op.create_table(
         "jobs",
@@ -319,6 +324,8 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_client_id", ["client_id", "id"], unique=False)
         batch_op.create_index("ix_jobs_status_id", ["status", "id"], unique=False)
+        batch_op.create_index("ix_jobs_title_id", ["title", "id"], unique=False)
+        batch_op.create_index("ix_jobs_created_at_id", ["created_at", "id"], unique=False)
 
     op.create_table(
         "proposal_lines",
@@ -406,17 +413,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index("ix_invoices_client_id", ["client_id", "id"], unique=False)
-        batch_op.create_index("ix_invoices_issue_date", ["issue_date", "id"], unique=False)
+        batch_op.create_index(
+            "ix_invoices_issue_date", ["issue_date", "id", "status", "total_cents"], unique=False
+        )
+        batch_op.create_index("ix_invoices_issued_at_id", ["issued_at", "id"], unique=False)
+        batch_op.create_index("ix_invoices_due_date_id", ["due_date", "id"], unique=False)
+        batch_op.create_index("ix_invoices_total_id", ["total_cents", "id"], unique=False)
+        batch_op.create_index("ix_invoices_balance_id", ["balance_cents", "id"], unique=False)
         batch_op.create_index(
             "ix_invoices_open_client",
-            ["client_id", "balance_cents"],
+            ["client_id", "balance_cents", "due_date", "status"],
             unique=False,
             sqlite_where=sa.text("status IN ('issued','partially_paid')"),
             postgresql_where=sa.text("status IN ('issued','partially_paid')"),
         )
         batch_op.create_index(
             "ix_invoices_open_due",
-            ["due_date", "client_id", "balance_cents"],
+            ["due_date", "client_id", "balance_cents", "status"],
             unique=False,
             sqlite_where=sa.text("status IN ('issued','partially_paid')"),
             postgresql_where=sa.text("status IN ('issued','partially_paid')"),
@@ -521,7 +534,10 @@ def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_client_id"), ["client_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payments_invoice_id"), ["invoice_id"], unique=False)
-        batch_op.create_index("ix_payments_received_on", ["received_on"], unique=False)
+        batch_op.create_index(
+            "ix_payments_received_on", ["received_on", "id", "amount_cents", "method"], unique=False
+        )
+        batch_op.create_index("ix_payments_amount_id", ["amount_cents", "id"], unique=False)
 
     op.create_table(
         "visits",
@@ -555,7 +571,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.create_index("ix_visits_job_id", ["job_id", "starts_at"], unique=False)
-        batch_op.create_index("ix_visits_starts_at", ["starts_at"], unique=False)
+        batch_op.create_index("ix_visits_starts_at", ["starts_at", "id"], unique=False)
 
     op.create_table(
         "client_credits",
@@ -680,10 +696,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_service_logs_client_id"), ["client_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_service_logs_job_id"), ["job_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_service_logs_visit_id"), ["visit_id"], unique=False)
+        batch_op.create_index("ix_service_logs_logged_on_id", ["logged_on", "id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("service_logs", schema=None) as batch_op:
+        batch_op.drop_index("ix_service_logs_logged_on_id")
         batch_op.drop_index(batch_op.f("ix_service_logs_visit_id"))
         batch_op.drop_index(batch_op.f("ix_service_logs_job_id"))
         batch_op.drop_index(batch_op.f("ix_service_logs_client_id"))
@@ -708,6 +726,7 @@ def downgrade() -> None:
 
     op.drop_table("visits")
     with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index("ix_payments_amount_id")
         batch_op.drop_index("ix_payments_received_on")
         batch_op.drop_index(batch_op.f("ix_payments_invoice_id"))
         batch_op.drop_index(batch_op.f("ix_payments_client_id"))
@@ -723,6 +742,10 @@ def downgrade() -> None:
 
     op.drop_table("credit_notes")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoices_balance_id")
+        batch_op.drop_index("ix_invoices_total_id")
+        batch_op.drop_index("ix_invoices_due_date_id")
+        batch_op.drop_index("ix_invoices_issued_at_id")
         batch_op.drop_index("ix_invoices_status_id")
         batch_op.drop_index(
             "ix_invoices_open_due",
@@ -743,11 +766,16 @@ def downgrade() -> None:
 
     op.drop_table("proposal_lines")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_created_at_id")
+        batch_op.drop_index("ix_jobs_title_id")
         batch_op.drop_index("ix_jobs_status_id")
         batch_op.drop_index("ix_jobs_client_id")
 
     op.drop_table("jobs")
     with op.batch_alter_table("proposals", schema=None) as batch_op:
+        batch_op.drop_index("ix_proposals_sent_at_id")
+        batch_op.drop_index("ix_proposals_total_id")
+        batch_op.drop_index("ix_proposals_created_at_id")
         batch_op.drop_index("ix_proposals_status_id")
         batch_op.drop_index("ix_proposals_client_id")
 
@@ -762,6 +790,7 @@ def downgrade() -> None:
 
     op.drop_table("price_book_items")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contacts_name_id")
         batch_op.drop_index("ix_contacts_phone")
         batch_op.drop_index("ix_contacts_email")
         batch_op.drop_index(batch_op.f("ix_contacts_client_id"))
@@ -772,6 +801,7 @@ def downgrade() -> None:
 
     op.drop_table("client_tags")
     with op.batch_alter_table("addresses", schema=None) as batch_op:
+        batch_op.drop_index("ix_addresses_line1_id")
         batch_op.drop_index(batch_op.f("ix_addresses_client_id"))
 
     op.drop_table("addresses")

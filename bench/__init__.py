@@ -1,0 +1,1 @@
+"""Benchmarks and the big-data generator (not part of the test run; see bench/README.md)."""
