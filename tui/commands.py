@@ -240,3 +240,6 @@ class Doctor:
         for check in checks:
             print(f"{check.status:<4}  {check.name:<{width}}  {one_line(check.detail)}")
         return 1 if any(c.status == "FAIL" for c in checks) else 0
+
+
+import tui.commands_data  # noqa: E402,F401 - registers export, import and license

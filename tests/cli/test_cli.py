@@ -186,12 +186,12 @@ def test_an_unreachable_database_says_so_without_the_password(cli, monkeypatch, 
         assert "pw-hunter2" not in shown and secret not in shown
 
 
-def test_help_lists_exactly_the_commands_of_this_issue(cli):
+def test_help_lists_every_registered_command(cli):
     result = cli("--help")
     assert result.code == 0
-    assert "{demo,backup,restore,doctor}" in result.out
-    # import, export, query, ask, sync, remind and license arrive with their own issues
-    assert set(cli_module.COMMANDS) == {"demo", "backup", "restore", "doctor"}
+    assert {"demo", "backup", "restore", "doctor"} <= set(cli_module.COMMANDS)
+    for name, (_setup, _run, help_text) in cli_module.COMMANDS.items():
+        assert name in result.out and help_text.split()[0] in result.out
 
 
 def test_a_database_from_a_newer_version_is_not_migrated_or_touched(cli, sqlite_db, tmp_path):

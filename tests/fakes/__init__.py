@@ -1,0 +1,1 @@
+"""Loopback fake servers that speak the real wire formats of the outside services."""
