@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic "overloaded"
 MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on a server's say-so
 USER_AGENT = "tssg-crm"
 

@@ -246,4 +246,8 @@ def _database_unavailable(exc: Exception) -> str | None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run through the importable module: as __main__ this file would be a second copy whose
+    # COMMANDS registry the subcommand modules never see.
+    from tui.cli import main as _main
+
+    sys.exit(_main())
