@@ -34,6 +34,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "proposal_terms": "",
         "tax_rate_id": None,
     },
+    # text messages (core.messaging validates it): quiet hours in the business's time zone
+    # ("" = this computer's), and the owner's edits of the built-in SMS templates
+    "messaging": {
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+        "timezone": "",
+        "templates": {},
+    },
 }
 
 CURRENCIES = ("USD", "CAD", "EUR", "GBP", "AUD", "NZD")
@@ -88,6 +96,10 @@ def _validated(key: str, value: dict[str, Any]) -> dict[str, Any]:
             "proposal_terms": validate.note(value.get("proposal_terms"), "proposal terms", 5000),
             "tax_rate_id": int(tax_rate_id) if tax_rate_id not in (None, "") else None,
         }
+    if key == "messaging":
+        from core import messaging  # lazily: core.messaging reads these settings
+
+        return messaging.validate_settings(value)
     raise ValidationError("setting", f"unknown setting '{key}'")
 
 

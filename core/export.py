@@ -481,6 +481,9 @@ def anonymise_client(db: Database, client_id: int, *, expected_version: int | No
             event.summary = _scrub(event.summary, ordered)
             event.before = _scrub(event.before, ordered)
             event.after = _scrub(event.after, ordered)
+        from core import messaging  # the text log holds their number and what was said
+
+        counts["sms_messages"] = messaging.forget_client_in(s, client.id)
         s.flush()
         audit.record(s, actor, "client.anonymise", "client", client.id,
                      f"Anonymised client #{client.id}: personal data erased, financial "

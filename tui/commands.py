@@ -242,4 +242,6 @@ class Doctor:
         return 1 if any(c.status == "FAIL" for c in checks) else 0
 
 
+import tui.commands_ai  # noqa: E402,F401 - registers query and ask
 import tui.commands_data  # noqa: E402,F401 - registers export, import and license
+import tui.commands_integrations  # noqa: E402,F401 - registers sync and remind

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core import migrate, search, search_schema
+from core import migrate, search
 from core.db import Database
 from core.models import AuditEvent
 from tests.cli.support import (
@@ -174,12 +174,13 @@ def test_restore_into_a_new_db_path_creates_a_private_database_at_head(cli, sqli
 def test_restore_of_an_older_schema_migrates_it_to_head(cli, sqlite_db, tmp_path):
     add_client(sqlite_db, "Legacy Plumbing")
     backup = _backup(cli, sqlite_db, str(tmp_path / "old.sqlite3"))
-    conn = sqlite3.connect(backup)  # make it look like a backup taken before revision 0002
-    for stmt in search_schema.drop_statements("sqlite"):
-        conn.execute(stmt)
-    conn.execute("UPDATE alembic_version SET version_num = '0001'")
-    conn.commit()
-    conn.close()
+    # make it a backup taken at revision 0001: a real downgrade, as an older app left it
+    from alembic import command
+
+    old = Database(str(backup))
+    with old.engine.begin() as conn:
+        command.downgrade(migrate._alembic_config(old, conn), "0001")
+    old.dispose()
 
     result = cli("--db", str(sqlite_db.path), "restore", str(backup), "--yes")
     assert result.code == 0, result

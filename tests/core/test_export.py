@@ -281,3 +281,19 @@ def test_export_reads_one_consistent_snapshot_without_writing(db, tmp_path):
     export.export_all(db, tmp_path / "e.zip")
     with db.read() as s:
         assert s.scalar(text("SELECT COUNT(*) FROM audit_events")) == before
+
+
+def test_anonymise_blanks_the_text_message_log_but_keeps_the_opt_out(db):
+    from core.models import SmsMessage, SmsOptOut
+
+    ann = _person(db)
+    with db.write() as s:
+        s.add(SmsMessage(client_id=ann, to_phone="+12175550123", body="Hi Ann, see you at 9",
+                         status="delivered"))
+        s.add(SmsOptOut(phone="+12175550123", opted_out_at=dt.datetime(2026, 1, 2)))
+    export.anonymise_client(db, ann)
+    with db.read() as s:
+        message = s.scalars(select(SmsMessage).where(SmsMessage.client_id == ann)).one()
+        assert (message.to_phone, message.body, message.status) == ("", "", "delivered")
+        # a person who said STOP must never be texted again, anonymised or not
+        assert s.get(SmsOptOut, "+12175550123") is not None

@@ -35,10 +35,12 @@ def test_upgrade_is_idempotent_and_backs_up_before_migrating(tmp_path):
     # an empty file has nothing to lose: no backup
     assert migrate.upgrade(db, backup_dir=tmp_path / "b") is None
     assert migrate.upgrade(db, backup_dir=tmp_path / "b") is None  # already at head
+    from alembic import command
+
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-        for stmt in search_schema.drop_statements("sqlite"):
-            conn.execute(text(stmt))
+        command.downgrade(migrate._alembic_config(db, conn), "0001")
+    assert migrate.current_revision(db) == "0001"
+    assert not set(search_schema.trigger_names()) & _triggers(db)
     backup = migrate.upgrade(db, backup_dir=tmp_path / "b")
     assert backup is not None and backup.exists()
     assert oct(backup.stat().st_mode & 0o777) == "0o600"

@@ -19,10 +19,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Only tables this revision owns. If they already exist (the version row was rewound to
-    # re-run an earlier revision, as tests/core/test_migrations.py does) they are left alone.
-    if sa.inspect(op.get_bind()).has_table("payment_links"):
-        return
     op.create_table(
         "sms_opt_outs",
         sa.Column("phone", sa.String(length=32), nullable=False),
