@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -22,7 +22,9 @@ from core import audit, business, money, validate
 from core.db import Database
 from core.errors import DomainError, NotFound, StaleRecord, TransitionError, ValidationError
 from core.lines import LineData
+from core.lists import PriceBookItemRow
 from core.models import PriceBookItem, TaxRate, utcnow
+from core.text import clean_line
 
 
 @dataclass
@@ -283,3 +285,34 @@ def line_for_item(db: Database, item_id: int, quantity: Decimal | str | int = De
                         unit_price_cents=row.unit_price_cents, tax_rate_id=row.tax_rate_id,
                         price_book_item_id=row.id)
 
+
+
+PRICE_BOOK_MATCH_LIMIT = 8
+
+
+def search_items(db: Database, text: str, *, limit: int = PRICE_BOOK_MATCH_LIMIT,
+                 ) -> list[PriceBookItemRow]:
+    """Active price book items whose name contains ``text`` (ignoring case), names that
+    start with it first, for the line editor's lookup as you type. Empty text: nothing.
+
+    Matched in SQL with ``lower(name) LIKE`` (``%`` and ``_`` typed by the user are literal).
+    A price book holds hundreds of items, not millions, so no index is needed. SQLite's
+    ``lower()`` folds ASCII only; a name with accents still matches when typed as stored.
+    """
+    wanted = clean_line(text or "").lower()[:200]
+    if not wanted or limit < 1:
+        return []
+    name = func.lower(PriceBookItem.name)
+    starts = case((name.startswith(wanted, autoescape=True), 0), else_=1)
+    stmt = (
+        select(PriceBookItem.id, PriceBookItem.name, PriceBookItem.description,
+               PriceBookItem.unit, PriceBookItem.unit_price_cents, PriceBookItem.tax_rate_id,
+               TaxRate.name, TaxRate.rate, PriceBookItem.active)
+        .outerjoin(TaxRate, TaxRate.id == PriceBookItem.tax_rate_id)
+        .where(PriceBookItem.active.is_(True), name.contains(wanted, autoescape=True))
+        .order_by(starts, name, PriceBookItem.id)
+        .limit(min(limit, 100))
+    )
+    with db.read() as s:
+        return [PriceBookItemRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7], bool(r[8]))
+                for r in s.execute(stmt)]

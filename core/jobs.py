@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from core import audit, business, money, numbering, recurrence, validate
@@ -717,3 +717,13 @@ def add_service_log(db: Database, log: ServiceLogData, *, job_id: int | None = N
                             "minutes_spent": row.minutes_spent})
         return row.id
 
+
+
+def get(db: Database, job_id: int) -> Job:
+    """A job with its lines and visits (in start order), for display (detached, read-only)."""
+    with db.read() as s:
+        job = s.scalar(select(Job).options(selectinload(Job.lines), selectinload(Job.visits))
+                       .where(Job.id == job_id))
+        if job is None:
+            raise NotFound("Job", job_id)
+        return job

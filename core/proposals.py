@@ -25,15 +25,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from core import audit, business, money, numbering, validate
 from core.db import Database
 from core.errors import DomainError, NotFound, StaleRecord, TransitionError, ValidationError
 from core.jobs import check_client_address, clean_discount, copy_lines, insert_job, plain_decimal
-from core.lines import LineData, clean_lines, replace_lines
+from core.lines import LineData, as_line_data, clean_lines, replace_lines
 from core.models import Job, Proposal, ProposalLine, Task, utcnow
 
 DEPOSIT_KINDS = ("none", "percent", "fixed")
@@ -371,3 +371,24 @@ def delete_proposal(db: Database, proposal_id: int, *, expected_version: int | N
         audit.record(s, actor, "proposal.delete", "proposal", proposal_id,
                      f"Deleted {label}{' ' + p.title if p.title else ''}",
                      client_id=client_id, before=before)
+
+
+def get(db: Database, proposal_id: int) -> Proposal:
+    """A proposal with its lines, for display and for the editor (detached, read-only)."""
+    with db.read() as s:
+        p = s.scalar(select(Proposal).options(selectinload(Proposal.lines))
+                     .where(Proposal.id == proposal_id))
+        if p is None:
+            raise NotFound("Proposal", proposal_id)
+        return p
+
+
+def as_proposal_data(p: Proposal) -> ProposalData:
+    """A stored proposal as the editor's input (everything :func:`edit_proposal` takes)."""
+    return ProposalData(
+        client_id=p.client_id, title=p.title, address_id=p.address_id,
+        lines=[as_line_data(line) for line in p.lines],
+        discount_kind=p.discount_kind, discount_value=p.discount_value,
+        deposit_kind=p.deposit_kind, deposit_value=p.deposit_value,
+        valid_until=p.valid_until, terms=p.terms, notes=p.notes,
+    )
