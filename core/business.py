@@ -117,3 +117,24 @@ def update(db: Database, key: str, changes: dict[str, Any], *, actor: str = "own
         audit.record(s, actor, "settings.update", "setting", None, f"Updated {key} settings",
                      before=before, after=after)
         return value
+
+
+def update_several(db: Database, changes: dict[str, dict[str, Any]], *,
+                   actor: str = "owner") -> dict[str, dict[str, Any]]:
+    """Change several settings keys (say the profile and the payment terms that Settings edits
+    on one page) in one transaction: all are saved, or none when any is invalid."""
+    out: dict[str, dict[str, Any]] = {}
+    with db.write() as s:
+        for key, key_changes in changes.items():
+            current = get(s, key)
+            value = _validated(key, {**current, **key_changes})
+            row = s.get(Setting, key)
+            if row is None:
+                s.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+            before, after = audit.changes(current, value)
+            audit.record(s, actor, "settings.update", "setting", None, f"Updated {key} settings",
+                         before=before, after=after)
+            out[key] = value
+    return out
