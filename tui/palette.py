@@ -1,47 +1,216 @@
-"""Command palette provider for records: type a name, email, phone or number and open the
-client it belongs to. Search runs in a thread (the palette awaits it without blocking
-the UI); prompts are plain ``Text``, never markup, because they quote client data."""
+"""Command palette providers (``ctrl+p``): open any record by name or number, run any action.
+
+:class:`RecordCommands` searches clients, contacts, addresses, proposals, jobs and invoices
+through :func:`core.search.search` in a thread (the palette awaits it without blocking the
+UI); a proposal, job or invoice opens in its own section when the app offers that
+(``open_proposal``/``open_job``/``open_invoice``), otherwise its client opens. Prompts quote
+user data, so they are plain ``Text``, never markup.
+
+:class:`ActionCommands` lists what the user can do from anywhere: new client, proposal, job,
+invoice, quick task, go to a section, open one of the reports. An action is offered only
+when the app has a screen for it (the method exists, the section is not "coming soon"), so
+the palette never leads to a dead end.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.search import search, terms
+from core.overview import client_names
+from core.search import SearchHit, search, terms
 from core.text import clean_line
 from tui.render import hit_detail
+from tui.widgets.section_bar import SECTIONS
 
 if TYPE_CHECKING:
     from tui.app import CrmApp
 
-KIND_HELP = {
-    "client": "Open client",
-    "contact": "Open the client of this contact",
-    "address": "Open the client at this address",
-    "invoice": "Open the client of this invoice",
-    "proposal": "Open the client of this proposal",
-    "job": "Open the client of this job",
+SEARCH_LIMIT = 20
+
+KINDS = {  # kind -> (word shown before the label, method that opens it, help)
+    "client": ("", "", "Open client"),
+    "contact": ("Contact", "", "Open the client of this contact"),
+    "address": ("Address", "", "Open the client at this address"),
+    "proposal": ("Proposal", "open_proposal", "Open proposal"),
+    "job": ("Job", "open_job", "Open job"),
+    "invoice": ("Invoice", "open_invoice", "Open invoice"),
 }
 
+REPORT_ACTIONS = (
+    ("revenue", "Report: revenue by month", "Revenue by month as a bar chart"),
+    ("receivables", "Report: aged receivables", "What clients owe, by days past due"),
+    ("conversion", "Report: proposal conversion", "How many sent proposals were approved"),
+    ("jobs", "Report: jobs to invoice", "Finished work not billed yet"),
+)
 
-class ClientCommands(Provider):
+
+def _app(provider: Provider) -> CrmApp:
+    return cast("CrmApp", provider.app)
+
+
+def _app_method(app: Any, name: str) -> Callable[..., Any] | None:
+    method = getattr(app, name, None) if name else None
+    return method if callable(method) else None
+
+
+def section_is_built(app: Any, mode: str) -> bool:
+    """True unless the section is still the "coming soon" placeholder."""
+    screen = app.MODES.get(mode)
+    return screen is not None and "_coming_soon" not in getattr(screen, "__qualname__", "")
+
+
+class RecordCommands(Provider):
+    """Open any record by name, email, phone or number."""
+
     async def search(self, query: str) -> Hits:
         if not terms(query):
             return
-        app = cast("CrmApp", self.app)
-        hits = await asyncio.to_thread(search, app.db, query, limit=12)
+        app = _app(self)
+        hits, names = await asyncio.to_thread(self._find, app, query)
         matcher = self.matcher(query)
         for rank, hit in enumerate(hits):
-            if hit.client_id is None:
+            found = self._hit(app, hit, names.get(hit.client_id or 0, ""))
+            if found is None:
                 continue
-            label = clean_line(hit.label) or "(no name)"
-            prompt = Text(f"{label}  ", end="")
-            prompt.append(hit_detail(hit.detail)[:60], style="dim")
-            # the search already matched; keep its order, nudged by how well the label fits
-            score = max(matcher.match(label), 0.5) - rank * 0.001
-            yield Hit(score, prompt, partial(app.open_client, hit.client_id),
-                      text=label, help=KIND_HELP.get(hit.kind, "Open client"))
+            prompt, text, command, help_text = found
+            # the search already matched; keep its order, nudged by how well the words fit
+            score = max(matcher.match(text), 0.5) - rank * 0.001
+            yield Hit(score, prompt, command, text=text, help=help_text)
+
+    @staticmethod
+    def _find(app: CrmApp, query: str) -> tuple[list[SearchHit], dict[int, str]]:
+        hits = search(app.db, query, limit=SEARCH_LIMIT)
+        return hits, client_names(app.db, [h.client_id for h in hits if h.client_id is not None])
+
+    @staticmethod
+    def _hit(app: CrmApp, hit: SearchHit, client_name: str
+             ) -> tuple[Text, str, Callable[[], Any], str] | None:
+        word, method_name, help_text = KINDS.get(hit.kind, ("", "", "Open client"))
+        opener = record_opener(app, hit.kind)
+        if opener is not None:
+            command: Callable[[], Any] = partial(opener, hit.ref_id)
+        elif hit.client_id is not None:
+            command = partial(app.open_client, hit.client_id)
+            if method_name:
+                help_text = f"Open the client of this {hit.kind}"
+        else:
+            return None
+        label = clean_line(hit.label) or "(no name)"
+        text = f"{word} {label}".strip()
+        prompt = Text(end="", no_wrap=True, overflow="ellipsis")
+        if word:
+            prompt.append(f"{word} ", style="dim")
+        prompt.append(label, style="bold")
+        detail = hit_detail(hit.detail)[:50]
+        if detail:
+            prompt.append(f"  {detail}")
+        if client_name and hit.kind != "client":
+            prompt.append(f"  · {clean_line(client_name)[:40]}", style="dim")
+            text += f" {clean_line(client_name)}"
+        return prompt, text, command, help_text
+
+
+def _open_proposal(app: CrmApp, proposal_id: int) -> None:
+    """Until the app has ``open_proposal``: the proposal editor, in the Proposals section."""
+    from tui.screens.proposal_editor import ProposalEditorScreen
+
+    if app.current_mode != "proposals":
+        app.switch_mode("proposals")
+    app.push_screen(ProposalEditorScreen(proposal_id))
+
+
+def record_opener(app: CrmApp, kind: str) -> Callable[[int], Any] | None:
+    """What opens a record of ``kind`` in its own section, or None (its client opens)."""
+    method = _app_method(app, KINDS.get(kind, ("", "", ""))[1])
+    if method is not None:
+        return method
+    if kind == "proposal" and section_is_built(app, "proposals"):
+        return partial(_open_proposal, app)
+    return None
+
+
+@dataclass(frozen=True)
+class Action:
+    title: str
+    help: str
+    run: Callable[[], Any]
+
+
+NEW_IN_SECTION = (  # (section, title, help): "New ..." run by that section's own list screen
+    ("proposals", "New proposal", "Write a quote for a client"),
+    ("jobs", "New job", "Plan work for a client"),
+    ("invoices", "New invoice", "Bill a client, from scratch"),
+)
+
+
+def available_actions(app: CrmApp) -> Iterator[Action]:
+    """Every action the app can carry out right now, in the order the palette lists them."""
+    yield Action("New client", "Add a client with contacts and addresses", app.new_client)
+    for mode, title, help_text in NEW_IN_SECTION:
+        method = _app_method(app, f"new_{mode[:-1]}")
+        if method is not None:
+            yield Action(title, help_text, method)
+        elif section_is_built(app, mode) and hasattr(app.MODES[mode], "action_new"):
+            yield Action(title, help_text, partial(new_in_section, app, mode))
+    quick_task = _app_method(app, "action_quick_task")
+    if quick_task is not None:
+        yield Action("Quick task", "Add a to-do, linked to what is on screen", quick_task)
+    for mode, title, _key in SECTIONS:
+        if section_is_built(app, mode):
+            yield Action(f"Go to {title}", f"Open the {title} section",
+                         partial(app.action_section, mode))
+    if section_is_built(app, "reports"):
+        for report, title, help_text in REPORT_ACTIONS:
+            yield Action(title, help_text, partial(open_report, app, report))
+
+
+async def new_in_section(app: CrmApp, mode: str) -> None:
+    """Go to ``mode`` and start a new record there, as its ``n`` key would."""
+    if app.current_mode != mode:
+        await app.switch_mode(mode)
+    # the top screen with a "new" action (usually the section's list); whatever is open over
+    # it stays, the new form opens on top, so an unsaved form is never closed by this
+    for screen in reversed(app.screen_stack):
+        new = getattr(screen, "action_new", None)
+        if callable(new):
+            await _maybe_await(new())
+            return
+
+
+async def _maybe_await(result: object) -> None:
+    if asyncio.iscoroutine(result):
+        await result
+
+
+async def open_report(app: CrmApp, report: str) -> None:
+    """Switch to the Reports section showing ``report``."""
+    from tui.screens.reports import ReportsScreen
+
+    if app.current_mode != "reports":
+        await app.switch_mode("reports")
+    screen = app.screen
+    if isinstance(screen, ReportsScreen):
+        screen.action_show(report)
+
+
+class ActionCommands(Provider):
+    """New records, sections and reports: listed when the palette opens, matched as you type."""
+
+    async def discover(self) -> Hits:
+        for action in available_actions(_app(self)):
+            yield DiscoveryHit(action.title, action.run, text=action.title, help=action.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action in available_actions(_app(self)):
+            score = matcher.match(action.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(action.title), action.run,
+                          text=action.title, help=action.help)

@@ -6,7 +6,8 @@ custom fields written ``key=value``) and again by :func:`core.clients.save_clien
 message under the field it names, moves the focus there and raises a notification. The
 version the form was opened with goes along, so a save over someone else's newer save is
 refused with the StaleRecord message instead of overwriting it. Escape on a form with
-changes asks before discarding them.
+changes asks before discarding them. While it has unsaved changes they are autosaved as a
+draft (:mod:`tui.drafts`), offered back after a crash; saving or discarding deletes it.
 
 Keys: ``ctrl+t`` adds a contact, ``ctrl+r`` an address, ``ctrl+l`` removes the block the
 cursor is in. A new form starts with one empty contact and one empty (billing) address;
@@ -17,7 +18,10 @@ list alone on save (it says so) rather than deleting what it could not show.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from dataclasses import asdict
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,14 +29,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
+from textual.widgets.select import InvalidSelectValueError
 from textual.worker import Worker, WorkerState
 
 from core import clients, validate
 from core.clients import AddressData, ClientData, ContactData
 from core.errors import DomainError, NotFound, ValidationError
-from core.overview import ClientOverview, client_overview
+from core.overview import AddressRow, ClientOverview, ContactRow, client_overview
 from core.text import clean_text
 from tui import render
+from tui.drafts import DraftForm
 from tui.screens.base import CrmScreen
 from tui.widgets.client_entries import AddressEditor, ContactEditor, EntryEditor
 from tui.widgets.key_hints import KeyHints
@@ -71,8 +77,14 @@ def parse_tags(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-class ClientFormScreen(CrmScreen[int | None]):
-    """Dismisses with the client's id once saved, or None when cancelled."""
+class ClientFormScreen(DraftForm, CrmScreen[int | None]):
+    """Dismisses with the client's id once saved, or None when cancelled.
+
+    While it has unsaved changes they are kept as a draft (:mod:`tui.drafts`)."""
+
+    DRAFT_KIND = "client"
+    DRAFT_MODE = "clients"
+    DRAFT_NOUN = "client"
 
     CSS_PATH = "client_form.tcss"
     HELP_TITLE = "Client form"
@@ -102,8 +114,10 @@ class ClientFormScreen(CrmScreen[int | None]):
     def compose(self) -> ComposeResult:
         yield SectionBar("clients")
         with VerticalScroll(id="client-form"):
-            yield Label("New client" if self.client_id is None else "Edit client",
-                        id="form-title", markup=False)
+            with Horizontal(id="form-head"):
+                yield Label("New client" if self.client_id is None else "Edit client",
+                            id="form-title", markup=False)
+                yield self.draft_status()
             yield Label("", id="form-error", classes="field-error", markup=False)
             yield from self._row("Name", Input(id="f-name", compact=True))
             yield from self._row("Company", Input(id="f-company", compact=True))
@@ -145,6 +159,7 @@ class ClientFormScreen(CrmScreen[int | None]):
             await self.query_one("#addresses").mount(AddressEditor(1, kind="billing"))
             self._initial = self._values()
             self.query_one("#f-name").focus()
+            await self.draft_ready(None)
         else:
             self.query_one("#client-form").loading = True
             self._load()
@@ -178,6 +193,7 @@ class ClientFormScreen(CrmScreen[int | None]):
 
     def _gone(self, error: NotFound) -> None:
         self.notice(str(error), severity="error")
+        self.draft_finished()  # a draft of a client that is gone cannot be saved
         self.dismiss(None)
 
     async def _populate(self, ov: ClientOverview) -> None:
@@ -205,6 +221,7 @@ class ClientFormScreen(CrmScreen[int | None]):
         self._initial = self._values()
         self.query_one("#client-form").loading = False
         self.query_one("#f-name").focus()
+        await self.draft_ready(self.client_id)
 
     # ------------------------------------------------------------------ state
 
@@ -399,6 +416,7 @@ class ClientFormScreen(CrmScreen[int | None]):
     def _saved(self, client_id: int, name: str) -> None:
         self._saving = False
         self._initial = self._values()
+        self.draft_finished()
         self.crm.note_data_changed()
         self.notice(f"Saved {render.one_line(name)}.")
         self.dismiss(client_id)
@@ -410,12 +428,14 @@ class ClientFormScreen(CrmScreen[int | None]):
 
     def action_cancel(self) -> None:
         if not self.is_dirty:
+            self.draft_finished()
             self.dismiss(None)
             return
         from tui.screens.confirm import ConfirmScreen
 
         def answered(discard: bool | None) -> None:
             if discard:
+                self.draft_finished()
                 self.dismiss(None)
 
         self.app.push_screen(
@@ -429,6 +449,7 @@ class ClientFormScreen(CrmScreen[int | None]):
         await self.query_one("#contacts").mount(editor)
         editor.query_one("#e-name").focus()
         editor.scroll_visible(animate=False)
+        self.draft_touched()
 
     async def action_add_address(self) -> None:
         editors = self.address_editors
@@ -437,6 +458,7 @@ class ClientFormScreen(CrmScreen[int | None]):
         await self.query_one("#addresses").mount(editor)
         editor.query_one("#e-line1").focus()
         editor.scroll_visible(animate=False)
+        self.draft_touched()
 
     async def action_remove_entry(self) -> None:
         focused = self.focused
@@ -449,6 +471,7 @@ class ClientFormScreen(CrmScreen[int | None]):
         siblings = self.contact_editors if isinstance(editor, ContactEditor) else self.address_editors
         index = siblings.index(editor)
         await editor.remove()
+        self.draft_touched()
         rest = [e for e in siblings if e is not editor]
         for number, other in enumerate(rest, 1):
             other.renumber(number)
@@ -456,3 +479,72 @@ class ClientFormScreen(CrmScreen[int | None]):
             rest[min(index, len(rest) - 1)].query(Input).first().focus()
         else:
             self.query_one("#f-name").focus()
+
+    # ------------------------------------------------------------------ drafts
+
+    @classmethod
+    def restored_form_closed(cls, app: Any, result: Any) -> None:
+        if isinstance(result, int):  # saved: show the client, as after "New client"
+            app.open_client(result)
+
+    def draft_values(self) -> dict[str, Any]:
+        kind = self.query_one("#f-kind", Select).value
+        status = self.query_one("#f-status", Select).value
+        return {
+            "version": self.version,
+            "name": self.query_one("#f-name", Input).value,
+            "company": self.query_one("#f-company", Input).value,
+            "kind": kind if isinstance(kind, str) else "",
+            "status": status if isinstance(status, str) else "",
+            "tags": self.query_one("#f-tags", Input).value,
+            "notes": self.query_one("#f-notes", TextArea).text,
+            "custom": self.query_one("#f-custom", TextArea).text,
+            "contacts": [asdict(e.data()) for e in self.contact_editors],
+            "addresses": [asdict(e.data()) for e in self.address_editors],
+        }
+
+    async def apply_draft(self, values: dict[str, Any]) -> None:
+        def text(key: str, data: dict[str, Any] = values) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) else ""
+
+        self.query_one("#f-name", Input).value = text("name")
+        self.query_one("#f-company", Input).value = text("company")
+        for widget_id, key in (("#f-kind", "kind"), ("#f-status", "status")):
+            with contextlib.suppress(InvalidSelectValueError):  # a hand-edited draft
+                self.query_one(widget_id, Select).value = text(key)
+        self.query_one("#f-tags", Input).value = text("tags")
+        self.query_one("#f-notes", TextArea).text = text("notes")
+        self.query_one("#f-custom", TextArea).text = text("custom")
+        contacts = [c for c in values.get("contacts") or [] if isinstance(c, dict)]
+        addresses = [a for a in values.get("addresses") or [] if isinstance(a, dict)]
+        await self.query_one("#contacts").remove_children()
+        await self.query_one("#contacts").mount_all([
+            ContactEditor(n, ContactRow(
+                _draft_id(c.get("id")), _draft_id(c.get("version")),  # type: ignore[arg-type]
+                text("name", c), text("email", c), text("phone", c), text("role", c),
+                c.get("is_primary") is True, c.get("sms_consent") is True, False))
+            for n, c in enumerate(contacts, 1)
+        ])
+        await self.query_one("#addresses").remove_children()
+        await self.query_one("#addresses").mount_all([
+            AddressEditor(n, AddressRow(
+                _draft_id(a.get("id")), _draft_id(a.get("version")),  # type: ignore[arg-type]
+                text("kind", a) or "service", text("label", a), text("line1", a),
+                text("line2", a), text("city", a), text("region", a), text("postal_code", a),
+                text("country", a), False))
+            for n, a in enumerate(addresses, 1)
+        ])
+        version = _draft_id(values.get("version"))
+        if self.client_id is not None and version is not None and version != self.version:
+            # keep the version the draft was made from: a save over the newer change is
+            # refused with the usual message instead of silently undoing it
+            self.version = version
+            self.notice("This client was changed elsewhere after your draft was kept; saving "
+                        "it will be refused. Copy what you need, then reopen the client.",
+                        severity="warning")
+        self.query_one("#f-name").focus()
+
+
+def _draft_id(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
