@@ -8,6 +8,11 @@ delete a draft, ``o`` open the client. The bottom line shows the keys that make 
 invoice's state; the others still answer, with the reason the lifecycle refuses them
 (:func:`core.records.invoice_refusal`), and change nothing. Issuing, deleting and applying
 credit ask first; the money actions open a dialog (:mod:`tui.screens.invoice_dialogs`).
+
+``l`` opens the invoice's Stripe payment link (made on first use, in a thread worker) in a
+small dialog where ``c`` copies it (OSC 52, :meth:`App.copy_to_clipboard`); ``m`` opens "Text
+the client" (:mod:`tui.screens.sms_dialog`) with the invoice-link template. Decision: the link
+is shown in a dialog rather than on the screen, because ``c`` already means credit note here.
 """
 
 from __future__ import annotations
@@ -22,15 +27,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 
-from core import invoices, payments
+from core import invoices, licensing, payments, tiers
 from core.errors import DomainError, NotFound
 from core.money import format_money
+from core.payment_links import LinkView
 from core.records import INVOICE_ACTIONS, InvoiceView, invoice_refusal, invoice_view
 from tui import render
-from tui.screens.base import CrmScreen
+from tui.screens.base import CrmModal, CrmScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.invoice_dialogs import (
     METHOD_NAMES,
@@ -40,6 +46,7 @@ from tui.screens.invoice_dialogs import (
     VoidDialog,
 )
 from tui.screens.invoice_form import InvoiceFormScreen
+from tui.screens.sms_dialog import SmsDialog, app_secrets, problem_text
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
@@ -93,6 +100,8 @@ class InvoiceDetailScreen(CrmScreen[None]):
         Binding("a", "apply_credit", "Apply credit", id="invoice.apply_credit"),
         Binding("d", "delete", "Delete", id="invoice.delete"),
         Binding("o", "open_client", "Client", id="invoice.client"),
+        Binding("l", "payment_link", "Pay link", id="invoice.payment_link"),
+        Binding("m", "text_client", "Text", id="invoice.text_client"),
     ]
 
     def __init__(self, invoice_id: int) -> None:
@@ -315,6 +324,14 @@ class InvoiceDetailScreen(CrmScreen[None]):
         if self.view is not None:
             self.crm.open_client(self.view.client_id)
 
+    def action_payment_link(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(PaymentLinkDialog(self.invoice_id))
+
+    def action_text_client(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(SmsDialog("invoice", self.invoice_id, "invoice_link"))
+
     def action_edit(self) -> None:
         if self._refused("edit"):
             return
@@ -442,3 +459,86 @@ class InvoiceDetailScreen(CrmScreen[None]):
         if event.state == WorkerState.ERROR and event.worker.group == "invoice-action":
             self._busy = False
         super().on_worker_state_changed(event)
+
+
+STRIPE_FEATURE = "integrations.stripe"
+
+
+class PaymentLinkDialog(CrmModal[None]):
+    """The invoice's Stripe payment link for its balance (made if there is none yet) as text;
+    ``c`` copies it. A locked tier, an invoice with nothing to collect or a Stripe error is
+    shown in plain words instead."""
+
+    CSS_PATH = ["dialogs.tcss", "sms_dialog.tcss"]
+    BINDINGS = [
+        Binding("c", "copy", "Copy", id="payment_link.copy"),
+        Binding("escape", "close", "Close", id="payment_link.close"),
+    ]
+
+    def __init__(self, invoice_id: int) -> None:
+        super().__init__(classes="dialog-screen")
+        self.invoice_id = invoice_id
+        self.link: LinkView | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog link-dialog"):
+            yield Label("Payment link", classes="dialog-title")
+            yield Static(id="link-url")
+            yield Static(id="link-problem")
+            yield Static(id="link-hint", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#link-problem").display = False
+        self.query_one("#link-url").loading = True
+        self.load()
+
+    @work(thread=True, exclusive=True, group="payment-link", exit_on_error=False)
+    def load(self) -> None:
+        from config.settings import ConfigError
+        from integrations.http import IntegrationError
+        from integrations.stripe_payments import StripeGateway, ensure_link
+
+        tier = licensing.effective_tier(self.crm.app_files(), self.crm.config)
+        locked = tiers.lock_reason(tier, STRIPE_FEATURE)
+        if locked:
+            self.app.call_from_thread(self._problem, locked)
+            return
+        try:
+            gateway = StripeGateway.from_config(self.crm.config, app_secrets(self.app))
+            try:
+                link = ensure_link(self.db, gateway, tier, self.invoice_id)
+            finally:
+                gateway.close()
+        except (DomainError, IntegrationError, ConfigError) as exc:
+            self.app.call_from_thread(self._problem, problem_text(exc))
+            return
+        self.app.call_from_thread(self._show, link)
+
+    def _show(self, link: LinkView) -> None:
+        self.link = link
+        self.crm.note_data_changed()  # the link is stored with the invoice
+        url = self.query_one("#link-url", Static)
+        url.loading = False
+        url.update(Content.assemble((f"{link.amount_text} for {link.invoice_number}\n", "dim"),
+                                    render.one_line(link.url or "")))
+        copy, close = (self.crm.key_for("payment_link.copy", "c"),
+                       self.crm.key_for("payment_link.close", "escape"))
+        self.query_one("#link-hint", Static).update(Content.assemble(
+            (copy, "bold"), " copies the link  ·  ", (close, "bold"), " closes"))
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#link-url").display = False
+        problem = self.query_one("#link-problem", Static)
+        problem.update(render.paragraph(text))
+        problem.display = True
+        close = self.crm.key_for("payment_link.close", "escape")
+        self.query_one("#link-hint", Static).update(Content.assemble((close, "bold"), " closes"))
+        self.notice(render.one_line(text), severity="warning", title="No payment link")
+
+    def action_copy(self) -> None:
+        if self.link is not None and self.link.url:
+            self.app.copy_to_clipboard(self.link.url)
+            self.notice("Copied the payment link.")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
