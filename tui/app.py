@@ -28,13 +28,17 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from config import AppConfig
+from config import AppConfig, AppPaths, app_paths
 from core import business
 from core.db import Database
 from core.errors import DomainError
 from tui import START_TIME_NS
-from tui.palette import ClientCommands
+from tui.background import BackgroundChecks, LicenseView
+from tui.cli import __version__
+from tui.drafts import RestoreDraftScreen, discard_drafts_of, offer_drafts
+from tui.palette import ActionCommands, RecordCommands
 from tui.render import error_text
+from tui.screens.assistant import AssistantScreen, DisclosureDialog, ExchangeLogScreen
 from tui.screens.client_detail import ClientDetailScreen
 from tui.screens.client_form import ClientFormScreen
 from tui.screens.clients import ClientListScreen
@@ -42,7 +46,33 @@ from tui.screens.coming_soon import ComingSoonScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
+from tui.screens.import_clients import ImportClientsScreen
+from tui.screens.invoice_detail import InvoiceDetailScreen, PaymentLinkDialog
+from tui.screens.invoice_dialogs import (
+    CreditNoteDialog,
+    JobPickerDialog,
+    RecordPaymentDialog,
+    RefundDialog,
+    VoidDialog,
+)
+from tui.screens.invoice_form import ClientPickerDialog, InvoiceFormScreen
+from tui.screens.invoices import InvoiceListScreen
+from tui.screens.job_detail import JobDetailScreen
+from tui.screens.jobs import JobListScreen
+from tui.screens.proposal_editor import ProposalEditorScreen
+from tui.screens.proposals import ProposalListScreen
+from tui.screens.query_bar import QueryBarScreen, SchemaScreen
+from tui.screens.reports import ReportsScreen
+from tui.screens.schedule import MoveVisitDialog, ScheduleScreen
+from tui.screens.settings import SettingsScreen
+from tui.screens.sms_dialog import SmsDialog
+from tui.screens.task_dialogs import TaskDialog
+from tui.screens.tasks import TaskListScreen
+from tui.screens.visit_dialogs import CompleteVisitDialog, NoteDialog, ScheduleDialog
+from tui.widgets.bar_chart import BarChart
+from tui.widgets.line_items import LineItemsEditor
 from tui.widgets.section_bar import SECTIONS
+from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from textual.binding import BindingType
@@ -57,10 +87,18 @@ def _coming_soon(mode: str, title: str) -> Callable[[], Screen[Any]]:
 class CrmApp(App[int]):
     TITLE = "TSSG CRM Pro"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {ClientCommands}
+    COMMANDS = App.COMMANDS | {RecordCommands, ActionCommands}
     MODES = {
         "clients": ClientListScreen,
-        **{mode: _coming_soon(mode, title) for mode, title, _key in SECTIONS if mode != "clients"},
+        "reports": ReportsScreen,
+        "proposals": ProposalListScreen,
+        "jobs": JobListScreen,
+        "invoices": InvoiceListScreen,
+        "tasks": TaskListScreen,
+        "schedule": ScheduleScreen,
+        **{mode: _coming_soon(mode, title) for mode, title, _key in SECTIONS
+           if mode not in ("clients", "reports", "proposals", "jobs", "invoices", "tasks",
+                           "schedule")},
     }
     DEFAULT_MODE = "clients"
     BINDINGS: list[BindingType] = [
@@ -70,8 +108,12 @@ class CrmApp(App[int]):
         ),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("t", "quick_task", "New task", id="app.quick_task", show=False),
+        Binding("f3", "query_bar", "Query data", id="app.query", show=False),
+        Binding("f4", "assistant", "Assistant", id="app.assistant", show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette",
                 show=False, priority=True),
+        Binding("f2", "settings", "Settings", id="app.settings", show=False),
     ]
 
     business_name: reactive[str] = reactive("")
@@ -83,6 +125,8 @@ class CrmApp(App[int]):
         config: AppConfig | None = None,
         log_file: Path | None = None,
         today: dt.date | None = None,
+        paths: AppPaths | None = None,
+        background: bool = False,
     ) -> None:
         super().__init__()
         self.db = db
@@ -93,6 +137,13 @@ class CrmApp(App[int]):
         self.open_forms: set[Any] = set()
         self.keymap_overrides = dict(self.config.keymap)
         self.set_keymap(self.keymap_overrides)
+        self.paths = paths  # None: config.app_paths() (TSSG_CRM_HOME), see app_files()
+        # license/update checks and analytics batches (tui/background.py); run_app turns
+        # them on, tests that are not about them leave them off
+        self.background: BackgroundChecks | None = None
+        if background:
+            self.background = BackgroundChecks(self, self.app_files(), self.config,
+                                               self.app_version)
 
     @property
     def today(self) -> dt.date:
@@ -107,6 +158,8 @@ class CrmApp(App[int]):
 
     def on_mount(self) -> None:
         wanted = os.environ.get("TEXTUAL_THEME") or self.config.ui.theme
+        # the names people try for the terminal's own colours (over SSH, 16-colour terminals)
+        wanted = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark"}.get(wanted, wanted)
         if wanted in self.available_themes:
             self.theme = wanted
         else:
@@ -118,6 +171,7 @@ class CrmApp(App[int]):
                 "Press ? on a screen to see its keys.",
                 severity="warning",
             )
+        self._start_background()
 
     def on_ready(self) -> None:
         elapsed_ms = (time.perf_counter_ns() - START_TIME_NS) // 1_000_000
@@ -133,6 +187,8 @@ class CrmApp(App[int]):
         self.business_name = name
         if not name:
             self.push_screen(FirstRunScreen())
+        else:
+            offer_drafts(self)  # unsaved forms from last time (tui/drafts.py)
 
     # ------------------------------------------------------------------ errors and notices
 
@@ -232,6 +288,7 @@ class CrmApp(App[int]):
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
+                discard_drafts_of(dirty)  # "lose them": no draft offered next time
                 self.exit(0)
 
         self.push_screen(
@@ -241,18 +298,111 @@ class CrmApp(App[int]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for mode, title, _key in SECTIONS:
-            yield SystemCommand(f"Go to {title}", f"Open the {title} section",
-                                lambda mode=mode: self.action_section(mode))
-        yield SystemCommand("New client", "Add a client", self.new_client)
+        # sections and "New ..." come from tui.palette.ActionCommands (only what exists)
         yield SystemCommand("Keys for this screen", "What each key does here", self.action_help)
+        yield SystemCommand("Settings", "Business, tax rates, numbering, keys, privacy, license",
+                            self.action_settings)
+        yield SystemCommand("Import clients", "From a CSV file (FreshBooks, Wave, Zoho, ...)",
+                            self.import_clients)
+        yield SystemCommand("Query data", "Run a structured query (JSON) and see the rows",
+                            self.action_query_bar)
+        yield SystemCommand("Ask the assistant", "Questions in plain words (Sovereign, AI consent)",
+                            self.action_assistant)
         yield from super().get_system_commands(screen)
+
+    def open_job(self, job_id: int) -> None:
+        """Show a job's page in the Jobs section (after converting a proposal, say)."""
+        if self.current_mode != "jobs":
+            self.switch_mode("jobs")
+        self.push_screen(JobDetailScreen(job_id))
+
+    def open_invoice(self, invoice_id: int) -> None:
+        """Show an invoice in the Invoices section (after invoicing a job, say)."""
+        if self.current_mode != "invoices":
+            self.switch_mode("invoices")
+        self.push_screen(InvoiceDetailScreen(invoice_id))
+
+    def open_schedule(self, day: dt.date, visit_id: int | None = None) -> None:
+        """Show the week of ``day`` in the Schedule section, on the visit when given."""
+        if self.current_mode == "schedule" and isinstance(self.screen, ScheduleScreen):
+            self.screen.go_to(day, visit_id)
+            return
+        self.schedule_target = (day, visit_id)  # taken by the schedule screen when it shows
+        self.switch_mode("schedule")
+
+    def action_quick_task(self) -> None:
+        """``t`` anywhere: a new task, linked to the record the screen shows (if any)."""
+        from tui.screens.task_dialogs import quick_task_dialog
+
+        self.push_screen(quick_task_dialog(self.screen, self.today))
+
+    # ------------------------------------------------------------------ settings, license (issue 4)
+
+    app_version = __version__
+
+    def app_files(self) -> AppPaths:
+        """Where config, secrets, license and privacy files live for this app."""
+        return self.paths or app_paths()
+
+    def action_settings(self, section: str = "business") -> None:
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(section))
+
+    def import_clients(self) -> None:
+        self.push_screen(ImportClientsScreen())
+
+    def _start_background(self) -> None:
+        if self.background is None:
+            return
+        self.background.listeners.append(self._show_license_view)
+        self.screen_change_signal.subscribe(self, self._add_status_line)
+        self._add_status_line(self.screen)
+        self.background.start()
+
+    def _add_status_line(self, screen: Screen[Any]) -> None:
+        """Every full screen gets the one-line license status (dialogs do not)."""
+        from textual.screen import ModalScreen
+
+        if self.background is None or isinstance(screen, ModalScreen):
+            return
+        lines = list(screen.query(StatusLine))
+        if not lines:
+            lines = [StatusLine()]
+            screen.mount(lines[0])
+        for line in lines:  # a screen of another section may have missed an update
+            self.call_after_refresh(line.show, self.background.view)
+
+    def _show_license_view(self, view: LicenseView) -> None:
+        for screen in self.screen_stack:
+            for line in screen.query(StatusLine):
+                line.show(view)
+
+    def action_query_bar(self) -> None:
+        """F3: the query bar (structured queries, no AI), over the current screen."""
+        if not isinstance(self.screen, QueryBarScreen):
+            self.push_screen(QueryBarScreen())
+
+    def action_assistant(self) -> None:
+        """F4: the AI assistant; it says why when the tier or consent keeps it off."""
+        if not isinstance(self.screen, AssistantScreen):
+            self.push_screen(AssistantScreen())
 
 
 def binding_ids() -> set[str]:
     """Every binding id the keymap may name."""
     classes: list[type[Any]] = [CrmApp, ClientListScreen, ClientDetailScreen, ClientFormScreen,
-                                FirstRunScreen, ConfirmScreen, HelpScreen]
+                                FirstRunScreen, ConfirmScreen, HelpScreen,
+                                ReportsScreen, BarChart, RestoreDraftScreen,
+                                ProposalListScreen, ProposalEditorScreen, JobListScreen,
+                                JobDetailScreen, LineItemsEditor, NoteDialog, ScheduleDialog,
+                                CompleteVisitDialog,
+                                InvoiceListScreen, InvoiceDetailScreen, InvoiceFormScreen,
+                                ClientPickerDialog, JobPickerDialog, RecordPaymentDialog,
+                                RefundDialog, CreditNoteDialog, VoidDialog, TaskListScreen,
+                                TaskDialog, ScheduleScreen, MoveVisitDialog,
+                                QueryBarScreen, SchemaScreen, AssistantScreen, DisclosureDialog,
+                                ExchangeLogScreen, SettingsScreen, ImportClientsScreen,
+                                PaymentLinkDialog, SmsDialog]
     return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
 
@@ -290,7 +440,8 @@ def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
         return 1
     handler = start_logging(runtime.paths.log_file)
     try:
-        app = CrmApp(runtime.db, config=runtime.config, log_file=runtime.paths.log_file)
+        app = CrmApp(runtime.db, config=runtime.config, log_file=runtime.paths.log_file,
+                     paths=runtime.paths, background=True)
         app.run()
         return app.return_code or 0
     finally:
