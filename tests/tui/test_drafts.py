@@ -342,7 +342,7 @@ def test_the_real_app_killed_with_sigkill_offers_the_draft_on_the_next_start(tmp
             db.dispose()
         assert saved == ["Kill Nine Ltd"]
         _keys(fd, b"\x11")  # ctrl+q
-        process.wait(timeout=15)
+        process.wait(timeout=45)  # generous: CI machines can be slow to tear a Textual app down
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
