@@ -2,7 +2,9 @@
 open and owed, and what happened lately, from :func:`core.overview.client_overview`.
 
 ``e`` edits, ``a`` archives or restores (a notice says what happened and how to undo it),
-escape goes back. The arrow keys and page keys scroll. Times are shown in local time.
+``x`` exports everything about the client (a data-access request) to a zip in the data
+folder's ``exports``, ``A`` anonymises the client after a confirmation (personal data erased,
+invoices and payments kept), escape goes back. The arrow keys and page keys scroll. Times are shown in local time.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class ClientDetailScreen(CrmScreen[None]):
         Binding("e", "edit", "Edit", id="client.edit"),
         Binding("a", "archive", "Archive", id="client.archive"),
         Binding("a", "restore", "Restore", id="client.restore"),
+        Binding("x", "export", "Export", id="client.export"),
+        Binding("A", "anonymise", "Anonymise", id="client.anonymise", show=False),
     ]
 
     def __init__(self, client_id: int) -> None:
@@ -274,6 +278,66 @@ class ClientDetailScreen(CrmScreen[None]):
 
     def action_restore(self) -> None:
         self._set_status("active")
+
+    def action_export(self) -> None:
+        if self.overview is not None and not self._busy:
+            self._busy = True
+            self._export()
+
+    @work(thread=True, exclusive=True, group="client-export", exit_on_error=False)
+    def _export(self) -> None:
+        from core import export
+
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = self.crm.app_files().data_dir / "exports" / f"client-{self.client_id}-{stamp}.zip"
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            export.export_client(self.db, self.client_id, out)
+        except (DomainError, OSError) as exc:
+            self.app.call_from_thread(self._done, f"Nothing was exported: {exc}", "error")
+            return
+        self.app.call_from_thread(self._done, f"Exported this client's data to {out}", "information")
+
+    def _done(self, message: str, severity: str) -> None:
+        self._busy = False
+        self.notice(render.one_line(message), severity=severity)
+
+    def action_anonymise(self) -> None:
+        if self.overview is None or self._busy or self.overview.anonymised:
+            if self.overview is not None and self.overview.anonymised:
+                self.notice("This client is already anonymised.")
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        version, name = self.overview.version, self.overview.name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._busy = True
+                self._anonymise(version)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Anonymise {render.one_line(name)}? Names, emails, phones, addresses and notes are "
+            "erased for good; invoices and payments are kept under a placeholder name.",
+            yes="Anonymise", no="Keep"), answered)
+
+    @work(thread=True, exclusive=True, group="client-anonymise", exit_on_error=False)
+    def _anonymise(self, version: int) -> None:
+        from core import export
+
+        try:
+            export.anonymise_client(self.db, self.client_id, expected_version=version)
+        except DomainError as exc:
+            self.app.call_from_thread(self._status_failed, exc)
+            return
+        self.app.call_from_thread(self._anonymised)
+
+    def _anonymised(self) -> None:
+        self._busy = False
+        self.crm.note_data_changed()
+        self._seen_data_version = self.crm.data_version
+        self.notice("Anonymised: personal data erased, financial records kept.")
+        self.load()
 
     def _set_status(self, status: str) -> None:
         if self.overview is None or self._busy:
