@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from core import clients
+from core import clients, lists
 from core.errors import DomainError, NotFound
 from core.overview import ClientOverview, client_overview
 from tui import render
@@ -28,7 +28,10 @@ from tui.screens.base import CrmScreen
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
-SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "notes", "custom", "activity")
+SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "tasks", "logs", "notes",
+            "custom", "activity")
+TASK_LIMIT = 10  # open tasks shown, soonest due first
+LOG_LIMIT = 5  # service logs shown, newest first
 
 
 def _table(*columns: tuple[str, dict[str, object]]) -> Table:
@@ -103,16 +106,22 @@ class ClientDetailScreen(CrmScreen[None]):
     def load(self) -> None:
         try:
             overview = client_overview(self.db, self.client_id, today=self.crm.today)
+            tasks = lists.list_tasks(self.db, today=self.crm.today, status="open",
+                                     client_id=self.client_id, limit=TASK_LIMIT)
+            logs = lists.list_service_logs(self.db, client_id=self.client_id, limit=LOG_LIMIT)
         except NotFound as exc:
             self.app.call_from_thread(self._gone, exc)
             return
-        self.app.call_from_thread(self._show, overview)
+        self.app.call_from_thread(self._show, overview, tasks.rows, logs.rows,
+                                  tasks.has_more, logs.has_more)
 
     def _gone(self, error: NotFound) -> None:
         self.notice(str(error), severity="error")
         self.dismiss(None)
 
-    def _show(self, ov: ClientOverview) -> None:
+    def _show(self, ov: ClientOverview, tasks: list[lists.TaskRow] | None = None,
+              logs: list[lists.ServiceLogRow] | None = None, more_tasks: bool = False,
+              more_logs: bool = False) -> None:
         self.overview = ov
         self.query_one("#client-detail").loading = False
         self.query_one("#client-header", Static).update(self._header(ov))
@@ -125,6 +134,11 @@ class ClientDetailScreen(CrmScreen[None]):
             "invoices", self._counted("Invoices", len(ov.invoices), ov.invoice_count),
             self._invoices(ov),
         )
+        tasks, logs = tasks or [], logs or []
+        self._section("tasks", f"Open tasks ({len(tasks)}{'+' if more_tasks else ''})",
+                      self._tasks(tasks))
+        self._section("logs", f"Service logs ({len(logs)}{'+' if more_logs else ''}, newest)",
+                      self._logs(logs))
         self._section("notes", "Notes", render.paragraph(ov.notes) if ov.notes else None)
         self._section("custom", "Custom fields", self._custom(ov))
         self._section("activity", "Recent activity", self._activity(ov))
@@ -245,6 +259,30 @@ class ClientDetailScreen(CrmScreen[None]):
                           render.plain(status, style="bold" if i.overdue else ""),
                           _dim(due), render.money(i.total_cents, i.currency),
                           render.money(i.balance_cents, i.currency))
+        return table
+
+    @staticmethod
+    def _tasks(tasks: list[lists.TaskRow]) -> Table | None:
+        if not tasks:
+            return None
+        table = _table(("due", {}), ("title", {"ratio": 1}), ("who", {}))
+        for t in tasks:
+            due = _date(t.due_date) if t.due_date else "no date"
+            style = "bold" if t.overdue else ""
+            table.add_row(render.plain(due + (" overdue" if t.overdue else ""), style=style),
+                          render.plain(t.title), _dim(t.assignee_name))
+        return table
+
+    @staticmethod
+    def _logs(logs: list[lists.ServiceLogRow]) -> Table | None:
+        if not logs:
+            return None
+        table = _table(("date", {}), ("job", {}), ("time", {}), ("notes", {"ratio": 1}))
+        for log in logs:
+            hours, minutes = divmod(log.minutes_spent, 60)
+            spent = f"{hours}h{minutes:02d}" if hours else f"{minutes} min"
+            table.add_row(_dim(_date(log.logged_on)), render.plain(log.job_number),
+                          render.plain(spent), render.plain(log.notes_preview))
         return table
 
     @staticmethod
