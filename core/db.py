@@ -7,18 +7,21 @@ they never wait for a writer. The file is created with mode 0600 before SQLite t
 (SQLite gives its -wal/-shm files the database file's mode).
 
 Use :meth:`Database.write` for a unit of work (one transaction, committed on success) and
-:meth:`Database.read` for queries.
+:meth:`Database.read` for queries (:meth:`Database.read_row`: one precompiled SELECT on the
+driver's cursor, for the hottest read path).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -121,6 +124,38 @@ class Database:
         # what was loaded stays readable after the block.
         with self._read() as session:
             yield session
+
+    def read_row(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+    ) -> Sequence[Any] | None:
+        """The first row of one SELECT, given as SQL text and driver parameters for this
+        backend (see core.overview), run on the driver's cursor of a pooled connection.
+
+        For hot read paths only: it skips SQLAlchemy's per-execute work (statement cache,
+        events, ``BEGIN``, result set-up), which costs more than a small indexed SELECT. One
+        statement is its own consistent snapshot on both backends. On SQLite the connection
+        is in autocommit mode (see make_engine), so the SELECT never takes the write lock;
+        going back to the pool rolls back the transaction PostgreSQL opened. Driver errors
+        are raised as SQLAlchemy's (``OperationalError`` and so on), as from :meth:`read`.
+        """
+        dialect = self.engine.dialect
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                return cursor.fetchone()  # type: ignore[no-any-return]
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, conn.dbapi_connection, None):
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                sql, parameters, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                dialect=dialect,
+            ) from exc
+        finally:
+            conn.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
