@@ -310,6 +310,12 @@ class CrmApp(App[int]):
                             self.action_assistant)
         yield from super().get_system_commands(screen)
 
+    def open_proposal(self, proposal_id: int) -> None:
+        """Show a proposal in the Proposals section (from a task, the palette, ...)."""
+        if self.current_mode != "proposals":
+            self.switch_mode("proposals")
+        self.push_screen(ProposalEditorScreen(proposal_id))
+
     def open_job(self, job_id: int) -> None:
         """Show a job's page in the Jobs section (after converting a proposal, say)."""
         if self.current_mode != "jobs":
