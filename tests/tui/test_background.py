@@ -39,7 +39,8 @@ def _status(app) -> str:
 
 
 async def test_the_app_is_usable_while_the_license_server_is_slow(ui_db):
-    with LicenseServer(mode="slow", delay=1.5, tier="premium") as server:
+    # slow enough that a loaded CI machine still opens the form before the answer arrives
+    with LicenseServer(mode="slow", delay=6.0, tier="premium") as server:
         config = trust_test_key(_home(), server_url=server.url)
         app = _app(ui_db, config)
         async with app.run_test(size=(100, 30)) as pilot:

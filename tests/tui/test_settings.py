@@ -21,7 +21,7 @@ from core.errors import ValidationError
 from core.models import AuditEvent
 from tests.fakes.license_server import LicenseServer
 from tests.license_support import paths_for, trust_test_key
-from tests.tui.support import make_app, notices, paste, screen_text, settle, type_text
+from tests.tui.support import make_app, notices, paste, screen_text, settle, type_text, wait_until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.settings import SECTIONS, SettingsScreen
 
@@ -137,7 +137,7 @@ async def test_add_a_tax_rate_and_a_bad_rate_is_refused(ui_db):
         await settle(pilot)
         rates = catalog.list_tax_rates(ui_db)
         assert [(r.name, str(r.rate)) for r in rates] == [("State tax", "8.875")]
-        assert "8.875 %" in screen_text(app)
+        await wait_until(pilot, lambda: "8.875 %" in screen_text(app), "the new rate listed")
 
 
 async def test_numbering_preview_follows_typing_and_saves(ui_db):
