@@ -21,10 +21,11 @@ from tests.tui.support import (
 )
 from tui.screens.client_detail import ClientDetailScreen
 from tui.screens.client_form import ClientFormScreen
-from tui.screens.clients import PAGE_SIZE, PREFETCH_MARGIN, ClientListScreen
+from tui.screens.clients import PAGE_SIZE, ClientListScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
+from tui.screens.paging import PREFETCH_MARGIN
 
 
 def _count(db, model) -> int:

@@ -31,8 +31,9 @@ from tests.tui.support import (
 )
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.job_detail import JobDetailScreen
+from tui.screens.paging import PREFETCH_MARGIN
 from tui.screens.proposal_editor import ProposalEditorScreen
-from tui.screens.proposals import PAGE_SIZE, PREFETCH_MARGIN, ProposalListScreen
+from tui.screens.proposals import PAGE_SIZE, ProposalListScreen
 from tui.screens.visit_dialogs import NoteDialog
 from tui.widgets.line_items import LineItemsEditor
 

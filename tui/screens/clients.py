@@ -33,11 +33,11 @@ from core.paging import Cursor, Page
 from core.search import SearchHit, search, terms
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
 PAGE_SIZE = 100
-PREFETCH_MARGIN = 20
 SEARCH_DEBOUNCE = 0.15
 SEARCH_LIMIT = 50
 NARROW = 90
@@ -81,7 +81,7 @@ def column_widths(width: int) -> dict[str, int]:
     return {"name": name, "company": company, "email": rest - name - company, **fixed}
 
 
-class ClientListScreen(CrmScreen[None]):
+class ClientListScreen(KeysetPaging, CrmScreen[None]):
     CSS_PATH = "clients.tcss"
     HELP_TITLE = "Clients"
     BINDINGS = [
@@ -185,12 +185,6 @@ class ClientListScreen(CrmScreen[None]):
     def filter_key(self) -> str:
         return FILTERS[self.filter_index][0]
 
-    def reload(self, keep_id: int | None = None) -> None:
-        """Start again from the first page (after a save, or a new filter or sort)."""
-        self._generation += 1
-        self._loading = True
-        self._fetch_page(self._generation, None, keep_id)
-
     def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
         sort, descending, _label = SORTS[self.sort_index]
         self._fetch_in_thread(generation, self.filter_key, sort, descending, cursor, keep_id)
@@ -214,19 +208,10 @@ class ClientListScreen(CrmScreen[None]):
     def _show_page(
         self, generation: int, page: Page[ClientRow], currency: str | None, keep_id: int | None
     ) -> None:
-        if generation != self._generation:
-            return  # the filter or sort changed while this page was on its way
-        first = currency is not None
-        if first:
+        if generation == self._generation and currency is not None:
             self._currency = currency or self._currency
-            self._rows = []
-            self.table.clear()
-        self._rows.extend(page.rows)
-        self._next_cursor = page.next_cursor
-        self._add_rows(page.rows)
-        self._loading = False
-        if first:
-            self._move_to(keep_id)
+        if not self._apply_page(generation, page, currency is not None, keep_id):
+            return
         self._show_status()
         self._maybe_fetch_more()
 
@@ -243,22 +228,6 @@ class ClientListScreen(CrmScreen[None]):
                 render.money(row.balance_cents, self._currency),
             ]
             self.table.add_row(*cells, key=str(row.id))
-
-    def _move_to(self, client_id: int | None) -> None:
-        if client_id is None:
-            return
-        try:
-            index = self.table.get_row_index(str(client_id))
-        except Exception:  # the client is not on the loaded pages (any more)
-            return
-        self.table.move_cursor(row=index)
-
-    def _maybe_fetch_more(self) -> None:
-        table = self.table
-        near_end = table.cursor_row >= table.row_count - PREFETCH_MARGIN
-        if near_end and self._next_cursor is not None and not self._loading:
-            self._loading = True
-            self._fetch_page(self._generation, self._next_cursor, None)
 
     @on(DataTable.RowHighlighted, "#client-table")
     def _row_highlighted(self) -> None:

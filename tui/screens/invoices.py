@@ -29,11 +29,11 @@ from core.lists import InvoiceRow, list_invoices
 from core.paging import Cursor, Page
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
 PAGE_SIZE = 100
-PREFETCH_MARGIN = 20
 NARROW = 90
 DUE_SOON_DAYS = 7
 
@@ -69,7 +69,7 @@ def late_text(days: int) -> str:
     return "" if days <= 0 else f"{days} day" if days == 1 else f"{days} days"
 
 
-class InvoiceListScreen(CrmScreen[None]):
+class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
     CSS_PATH = "invoices.tcss"
     HELP_TITLE = "Invoices"
     BINDINGS = [
@@ -147,13 +147,7 @@ class InvoiceListScreen(CrmScreen[None]):
 
     # ------------------------------------------------------------------ the list
 
-    def reload(self, keep_id: int | None = None) -> None:
-        """Start again from the first page (after a save, or a new filter or sort)."""
-        self._generation += 1
-        self._loading = True
-        self._fetch(self._generation, None, keep_id)
-
-    def _fetch(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
+    def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
         sort, descending, _label = SORTS[self.sort_index]
         status = FILTERS[self.filter_index][0]
         self._fetch_in_thread(generation, status, sort, descending, cursor, keep_id)
@@ -168,17 +162,8 @@ class InvoiceListScreen(CrmScreen[None]):
 
     def _show_page(self, generation: int, page: Page[InvoiceRow], first: bool,
                    keep_id: int | None) -> None:
-        if generation != self._generation:
-            return  # the filter or sort changed while this page was on its way
-        if first:
-            self._rows = []
-            self.table.clear()
-        self._rows.extend(page.rows)
-        self._next_cursor = page.next_cursor
-        self._add_rows(page.rows)
-        self._loading = False
-        if first:
-            self._move_to(keep_id)
+        if not self._apply_page(generation, page, first, keep_id):
+            return
         self._show_status()
         self._maybe_fetch_more()
 
@@ -214,22 +199,6 @@ class InvoiceListScreen(CrmScreen[None]):
                 balance.stylize(error)
             cells.append(balance)
             self.table.add_row(*cells, key=str(row.id))
-
-    def _move_to(self, invoice_id: int | None) -> None:
-        if invoice_id is None:
-            return
-        try:
-            index = self.table.get_row_index(str(invoice_id))
-        except Exception:  # not on the loaded pages (any more)
-            return
-        self.table.move_cursor(row=index)
-
-    def _maybe_fetch_more(self) -> None:
-        table = self.table
-        near_end = table.cursor_row >= table.row_count - PREFETCH_MARGIN
-        if near_end and self._next_cursor is not None and not self._loading:
-            self._loading = True
-            self._fetch(self._generation, self._next_cursor, None)
 
     @on(DataTable.RowHighlighted, "#invoice-table")
     def _row_highlighted(self) -> None:

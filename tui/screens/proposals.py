@@ -32,17 +32,17 @@ from core.lists import ProposalRow, list_proposals
 from core.paging import Cursor, Page
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.paging import KeysetPaging
 from tui.screens.proposal_editor import ProposalActions, ProposalEditorScreen
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
 PAGE_SIZE = 100
-PREFETCH_MARGIN = 20
 NARROW = 90
 LIST_CSS = Path(__file__).with_name("proposals.tcss")  # also the job list's (a subclass elsewhere)
 
 
-class PagedListScreen(CrmScreen[None]):
+class PagedListScreen(KeysetPaging, CrmScreen[None]):
     """A section's list: filter strip, status line, a DataTable filled a page at a time.
 
     Subclasses give ``MODE``, ``FILTERS`` ((key, label)), ``SORTS`` ((sort, descending,
@@ -161,11 +161,6 @@ class PagedListScreen(CrmScreen[None]):
     def filter_key(self) -> str:
         return self.FILTERS[self.filter_index][0]
 
-    def reload(self, keep_id: int | None = None) -> None:
-        self._generation += 1
-        self._loading = True
-        self._fetch_page(self._generation, None, keep_id)
-
     def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
         sort, descending, _label = self.SORTS[self.sort_index]
         self._fetch_in_thread(generation, self.filter_key, sort, descending, cursor, keep_id)
@@ -179,17 +174,8 @@ class PagedListScreen(CrmScreen[None]):
 
     def _show_page(self, generation: int, page: Page[Any], first: bool,
                    keep_id: int | None) -> None:
-        if generation != self._generation:
-            return  # the filter or sort changed while this page was on its way
-        if first:
-            self._rows = []
-            self.table.clear()
-        self._rows.extend(page.rows)
-        self._next_cursor = page.next_cursor
-        self._add_rows(page.rows)
-        self._loading = False
-        if first:
-            self._move_to(keep_id)
+        if not self._apply_page(generation, page, first, keep_id):
+            return
         self._show_status()
         self.refresh_bindings()
         self.query_one(KeyHints).refresh_hints()
@@ -200,22 +186,6 @@ class PagedListScreen(CrmScreen[None]):
         for row in rows:
             cells = self.cells(row)
             self.table.add_row(*(cells[k] for k in keys), key=str(row.id))
-
-    def _move_to(self, row_id: int | None) -> None:
-        if row_id is None:
-            return
-        try:
-            index = self.table.get_row_index(str(row_id))
-        except Exception:  # not on the loaded pages (any more)
-            return
-        self.table.move_cursor(row=index)
-
-    def _maybe_fetch_more(self) -> None:
-        table = self.table
-        near_end = table.cursor_row >= table.row_count - PREFETCH_MARGIN
-        if near_end and self._next_cursor is not None and not self._loading:
-            self._loading = True
-            self._fetch_page(self._generation, self._next_cursor, None)
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
