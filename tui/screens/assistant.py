@@ -36,6 +36,7 @@ from core.errors import DomainError
 from tui import render
 from tui.screens.base import CrmModal, CrmScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.widgets import table_fill
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
@@ -132,12 +133,7 @@ class ExchangeLogScreen(CrmScreen[None]):
         yield KeyHints()
 
     def on_mount(self) -> None:
-        table = self.query_one("#log-table", DataTable)
-        table.add_column("When (UTC)", width=19, key="at")
-        table.add_column("Step", width=4, key="round")
-        table.add_column("Status", width=6, key="status")
-        table.add_column("Question", key="question")
-        table.focus()
+        self.query_one("#log-table", DataTable).focus()
         self._load()
 
     @work(thread=True, exclusive=True, group="assistant-log", exit_on_error=False)
@@ -153,15 +149,15 @@ class ExchangeLogScreen(CrmScreen[None]):
         if not self.is_attached:  # the screen was closed while the worker ran
             return
         self.entries = entries
-        table = self.query_one("#log-table", DataTable)
-        table.clear()
-        for entry in entries:
-            table.add_row(
-                render.plain(str(entry.get("at", ""))[:19].replace("T", " ")),
-                render.plain(entry.get("round", "")),
-                render.plain(entry.get("status") if entry.get("status") is not None else "—"),
-                render.plain(entry.get("question", "")),
-            )
+        rows: list[list[Text | str]] = [[
+            render.plain(str(entry.get("at", ""))[:19].replace("T", " ")),
+            render.plain(entry.get("round", "")),
+            render.plain(entry.get("status") if entry.get("status") is not None else "—"),
+            render.plain(entry.get("question", "")),
+        ] for entry in entries]
+        table_fill.fill(self.query_one("#log-table", DataTable),
+                        ("When (UTC)", "Step", "Status", "Question"), rows,
+                        column_keys=("at", "round", "status", "question"), widest=200)
         if entries:
             text = (f"{len(entries)} exchange{'s' if len(entries) != 1 else ''} kept in {where}"
                     " · the arrows pick one · d deletes the whole log")

@@ -33,6 +33,7 @@ from core.query import (
 )
 from tui import render
 from tui.screens.base import CrmModal, CrmScreen
+from tui.widgets import table_fill
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
@@ -134,12 +135,10 @@ class QueryBarScreen(CrmScreen[None]):
         text_area.remove_class("-error")
         self.result = outcome
         headers, cells = outcome.table()
-        table = self.query_one("#query-rows", DataTable)
-        table.clear(columns=True)
-        for n, header in enumerate(headers):
-            table.add_column(render.plain(header, style="bold"), key=f"c{n}")
-        for row in cells:
-            table.add_row(*(render.plain(cell) for cell in row))
+        table_fill.fill(self.query_one("#query-rows", DataTable),
+                        [render.plain(header, style="bold") for header in headers],
+                        [[render.plain(cell) for cell in row] for row in cells],
+                        column_keys=[f"c{n}" for n in range(len(headers))])
         count = len(cells)
         words = f"{count} row{'s' if count != 1 else ''}"
         if outcome.truncated:

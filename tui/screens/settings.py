@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,6 +53,7 @@ from core.errors import DomainError, ValidationError
 from tui import render
 from tui.screens.base import CrmScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.widgets import table_fill
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
@@ -313,14 +315,14 @@ class SettingsScreen(CrmScreen[None]):
             render.content(f"Locked: {lock}" if lock else ""))
 
     def _show_tax_rates(self, rows: list[catalog.TaxRateRow]) -> None:
-        table = self.query_one("#tax-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns("Name", "Rate", "In use")
-        for row in rows:
-            table.add_row(render.plain(row.name), render.plain(f"{row.rate.normalize():f} %"),
-                          render.plain("yes" if row.active else "no"), key=str(row.id))
+        cells: list[list[Text | str]] = [
+            [render.plain(row.name), render.plain(f"{row.rate.normalize():f} %"),
+             render.plain("yes" if row.active else "no")] for row in rows]
+        keys: list[str | None] = [str(row.id) for row in rows]
         if not rows:
-            table.add_row(render.plain("No tax rates yet"), "", "")
+            cells, keys = [[render.plain("No tax rates yet"), "", ""]], [None]
+        table_fill.fill(self.query_one("#tax-table", DataTable), ("Name", "Rate", "In use"),
+                        cells, keys=keys)
 
     def _show_integrations(self, data: SettingsData) -> None:
         for name, _title, feature, secrets in INTEGRATIONS:
