@@ -33,7 +33,7 @@ from core import business
 from core.db import Database
 from core.errors import DomainError
 from tui import START_TIME_NS
-from tui.background import BackgroundChecks, LicenseView
+from tui.background import BackgroundChecks, IntegrationPoll, LicenseView
 from tui.cli import __version__
 from tui.drafts import RestoreDraftScreen, discard_drafts_of, offer_drafts
 from tui.palette import ActionCommands, RecordCommands
@@ -141,9 +141,13 @@ class CrmApp(App[int]):
         # license/update checks and analytics batches (tui/background.py); run_app turns
         # them on, tests that are not about them leave them off
         self.background: BackgroundChecks | None = None
+        self.integration_poll: IntegrationPoll | None = None
         if background:
             self.background = BackgroundChecks(self, self.app_files(), self.config,
                                                self.app_version)
+            self.integration_poll = IntegrationPoll(self, self.app_files(), self.config,
+                                                    self.background.view,
+                                                    self.background.publish)
 
     @property
     def today(self) -> dt.date:
@@ -364,6 +368,8 @@ class CrmApp(App[int]):
         self.screen_change_signal.subscribe(self, self._add_status_line)
         self._add_status_line(self.screen)
         self.background.start()
+        if self.integration_poll is not None:
+            self.integration_poll.start()
 
     def _add_status_line(self, screen: Screen[Any]) -> None:
         """Every full screen gets the one-line license status (dialogs do not)."""

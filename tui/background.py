@@ -1,5 +1,7 @@
 """The app's background rounds: the license/update check and (only while opted in) one
-analytics batch, at start and then every day with jitter, never blocking the UI.
+analytics batch, at start and then every day with jitter, never blocking the UI; and, while
+something is waiting on Stripe or Twilio, the payment-link and message-status poll
+(:class:`IntegrationPoll`).
 
 Each round is a short thread worker (:func:`integrations.license_client.background_round`);
 the next one is a Textual timer set to what :func:`core.licensing.next_check_in` says (a day
@@ -41,6 +43,11 @@ class LicenseView:
     tier_text: str = "Free"
     problem: str = ""  # "" when all is well
     checking: bool = False
+    sync_problem: str = ""  # the payment/message poll's quiet line, "" when all is well
+
+    @property
+    def problems(self) -> str:
+        return " · ".join(text for text in (self.problem, self.sync_problem) if text)
 
 
 @dataclass
@@ -72,7 +79,7 @@ class BackgroundChecks:
             self._timer.stop()
             self._timer = None
         self.view.checking = True
-        self._publish()
+        self.publish()
         return self.app.run_worker(self._round, name="license-check", group="license",
                                    thread=True, exclusive=True, exit_on_error=False)
 
@@ -124,9 +131,9 @@ class BackgroundChecks:
             self.view.tier_text = licensing.status_bar_text(status)
         except Exception:  # a damaged license file reads as Free; status() already tries
             self.view.tier_text = "Free"
-        self._publish()
+        self.publish()
 
-    def _publish(self) -> None:
+    def publish(self) -> None:
         for listener in list(self.listeners):
             listener(self.view)
 
@@ -139,3 +146,98 @@ class BackgroundChecks:
             where = f" {notice.url}" if notice.url else ""
             self.app.notice(f"{notice.text}{where} (Settings → License to dismiss.)",
                             title=notice.title, severity="information")
+
+
+# ---------------------------------------------------------------------- payments and texts
+
+POLL_SECONDS = 120.0  # a paid link shows up within about two minutes while the app runs
+POLL_JITTER = 15.0
+
+
+@dataclass
+class IntegrationPoll:
+    """While the app runs: every couple of minutes, record paid Stripe links and refresh
+    text-message delivery statuses (:func:`integrations.sync.sync_all`, what ``tssg-crm
+    sync`` does from cron).
+
+    Each tick first asks the local database whether anything is waiting (a live link, a text
+    whose status may still change); when nothing is, no integration is contacted, so an
+    integration the user never turned on is never called. What changed is said once as a
+    notification (a payment recorded) and the screens reload; what could not be checked is
+    one quiet status line, replaced each round, never a popup.
+    """
+
+    app: CrmApp
+    paths: AppPaths
+    config: AppConfig
+    view: LicenseView
+    publish: Callable[[], None]
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    every: float = POLL_SECONDS
+    rounds: int = 0  # rounds that finished (with or without anything to do)
+    calls: int = 0  # rounds that had something waiting and asked the services
+    _timer: Timer | None = None
+
+    def start(self) -> None:
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _schedule(self) -> None:
+        delay = self.every + self.rng.uniform(0, POLL_JITTER) if self.every >= 60 else self.every
+        self._timer = self.app.set_timer(delay, self.run_round, name="integration-poll")
+
+    def run_round(self) -> Worker[Any]:
+        self.stop()
+        return self.app.run_worker(self._round, name="integration-poll", group="integration-poll",
+                                   thread=True, exclusive=True, exit_on_error=False)
+
+    def _round(self) -> None:
+        try:
+            outcome = self._poll()
+        except Exception as exc:  # the poll must never take the app down
+            logger.error("payment/message poll failed",
+                         exc_info=(type(exc), exc, exc.__traceback__))
+            outcome = ([], "Checking payments and texts failed; will retry.", False)
+        self.app.call_from_thread(self._done, *outcome)
+
+    def _poll(self) -> tuple[list[str], str, bool]:
+        """(events, quiet problem line, whether the services were asked)."""
+        from core import messaging, payment_links
+
+        db = self.app.db
+        waiting = (payment_links.links_to_poll(db) or messaging.messages_to_refresh(db)
+                   or messaging.messages_to_reconcile(db))
+        if not waiting:
+            return [], "", False
+        from integrations.sync import sync_all
+
+        try:
+            secrets = load_secrets(self.paths.secrets_file)
+        except ConfigError as exc:
+            return [], f"Payments and texts not checked: {exc}", False
+        tier = licensing.effective_tier(self.paths, self.config)
+        report = sync_all(db, self.config, secrets, tier, sleep=self.sleep)
+        problem = report.errors[0] if report.errors else ""
+        if len(report.errors) > 1:
+            problem += f" (and {len(report.errors) - 1} more: run tssg-crm sync to see them)"
+        return report.events, problem, True
+
+    def _done(self, events: list[str], problem: str, asked: bool) -> None:
+        self.rounds += 1
+        self.calls += asked
+        self.view.sync_problem = problem
+        self.publish()
+        if events:
+            self.app.note_data_changed()
+            for event in events:
+                self.app.notice(event, title="Payments and texts", severity="information")
+            screen = self.app.screen
+            resume = getattr(screen, "on_screen_resume", None)
+            if callable(resume):  # the screen on show reloads, as when one comes back to it
+                resume()
+        self._schedule()

@@ -55,5 +55,5 @@ class StatusLine(Horizontal):
         self.view = view
         if not self.is_mounted or not self.children:
             return  # on_mount shows it
-        self.query_one("#status-problem", Label).update(content(view.problem))
+        self.query_one("#status-problem", Label).update(content(view.problems))
         self.query_one("#status-tier", Label).update(content(f"License: {view.tier_text}"))
