@@ -145,7 +145,9 @@ def recompute_balance(s: Session, invoice: Invoice) -> None:
             f"({fmt(invoice, balance)}); nothing was saved."
         )
     invoice.paid_cents, invoice.credited_cents, invoice.balance_cents = paid, credited, balance
-    if invoice.status == "void" or (balance == 0 and paid == 0):
+    # fully credited (and never paid) reads as void; a job invoice the deposit covered in
+    # full owes nothing from the start, so it is paid
+    if invoice.status == "void" or (balance == 0 and paid == 0 and credited > 0):
         status = "void"
     elif balance == 0:
         status = "paid"
@@ -470,6 +472,17 @@ def _job_discount(s: Session, job: Job, clean: list[CleanLine]) -> tuple[str, De
     return ("fixed", Decimal(capped)) if capped else ("none", Decimal(0))
 
 
+DEPOSIT_LINE = "Deposit received ({number})"
+
+
+def _prepaid(invoice: Invoice) -> bool:
+    """A job's invoice that the proposal's paid deposit covers in full: the work is billed
+    and the deposit deducted, so it is issued for the record and owes nothing."""
+    prefix = DEPOSIT_LINE.split("{", 1)[0]
+    return invoice.job_id is not None and any(
+        line.total_cents < 0 and line.description.startswith(prefix) for line in invoice.lines)
+
+
 def _deposit_deductions(s: Session, job: Job, room_cents: int
                         ) -> list[tuple[LineData, tuple[int | None, int | None]]]:
     """Untaxed negative lines for what was paid on the job's proposal's deposit invoices,
@@ -483,7 +496,7 @@ def _deposit_deductions(s: Session, job: Job, room_cents: int
     ).all()
     out: list[tuple[LineData, tuple[int | None, int | None]]] = []
     for deposit in deposits:
-        text = f"Deposit received ({deposit.number})"
+        text = DEPOSIT_LINE.format(number=deposit.number)
         already = -int(s.scalar(
             select(func.coalesce(func.sum(InvoiceLine.total_cents), 0))
             .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
@@ -543,7 +556,7 @@ def issue_in(s: Session, invoice: Invoice, issue_date: dt.date | str | None = No
         raise TransitionError(f"This invoice is already issued as {invoice.number}.")
     if not invoice.lines:
         raise ValidationError("lines", "an invoice needs at least one line before it is issued")
-    if invoice.total_cents <= 0:
+    if invoice.total_cents < 0 or (invoice.total_cents == 0 and not _prepaid(invoice)):
         raise ValidationError("total", "must be more than zero to issue the invoice")
     on = validate.parse_date(issue_date, "issue date") or dt.date.today()
     due = invoice.due_date or on + dt.timedelta(days=invoice.terms_days)

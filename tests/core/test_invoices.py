@@ -668,6 +668,24 @@ def test_the_final_invoice_deducts_the_paid_deposit_and_taxes_the_full_work(db):
     assert invoices.issue(db, final.id, ISSUED_ON) == "INV-0002"
 
 
+def test_a_final_invoice_the_deposit_covers_in_full_is_issued_as_paid(db):
+    cid = _client(db)
+    pid = _approved_proposal(db, cid, _tax(db), "percent", "100")
+    job_id, dep = _job_from_proposal(db, pid)
+    dep_number = invoices.issue(db, dep, ISSUED_ON)
+    payments.record_payment(db, dep, 99000, "bank", ISSUED_ON)
+    _visit(db, job_id, 3)
+    final = invoices.get(db, invoices.create_from_job(db, job_id))
+    assert final.lines[-1].description == f"Deposit received ({dep_number})"
+    assert final.total_cents == 0 and final.tax_cents == 9000
+    assert invoices.issue(db, final.id, ISSUED_ON) == "INV-0002"
+    issued = invoices.get(db, final.id)
+    # owes nothing from the start: paid, not void, and not in anyone's receivables
+    assert (issued.status, issued.balance_cents, issued.paid_cents) == ("paid", 0, 0)
+    assert issued.paid_at is not None
+    assert jobs.get(db, job_id).status == "invoiced"
+
+
 def test_a_partly_paid_deposit_is_deducted_for_what_was_paid_and_only_once(db):
     cid = _client(db)
     pid = _approved_proposal(db, cid, _tax(db), "fixed", "30000")  # $300 in cents
