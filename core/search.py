@@ -47,8 +47,26 @@ def terms(query: str) -> list[str]:
     return [t for t in _TOKEN.findall(fold(query))][:MAX_TERMS]
 
 
+def email_needle(query: str) -> tuple[list[str], str] | None:
+    """An e-mail address being typed ("kelly.hicks@inbox.exa"): the words before the ``@``
+    to match in the index, and the whole of it, lower-cased, to find in the row's text.
+
+    Every address shares its domain's words ("example", "inbox") with a large part of the
+    index; asking for them makes the index intersect huge lists (45-60 ms on 1M clients).
+    The words before the ``@`` narrow it to a few rows, which the text test then checks."""
+    text = query.strip()
+    # SQLite's lower() folds ASCII letters only: other addresses take the word-by-word path
+    if "@" not in text or not text.isascii() or any(ch.isspace() for ch in text):
+        return None
+    local = terms(text.split("@", 1)[0])
+    if not local:
+        return None
+    return local, text.lower()
+
+
 def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[SearchHit]:
-    words = terms(query)
+    email = email_needle(query)
+    words = email[0] if email else terms(query)
     if not words:
         return []
     limit = max(1, min(limit, 200))
@@ -59,6 +77,10 @@ def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] 
         for i, name in enumerate(names):
             params[f"k{i}"] = name
         kind_filter = " AND kind IN (" + ", ".join(f":k{i}" for i in range(len(names))) + ")"
+    if email:
+        params["needle"] = email[1]
+        kind_filter += (" AND instr(lower(terms), :needle) > 0" if db.is_sqlite
+                        else " AND strpos(lower(terms), :needle) > 0")
     if db.is_sqlite:
         params["q"] = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
         sql = (

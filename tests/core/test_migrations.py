@@ -67,3 +67,35 @@ def test_migrations_match_the_models(db):
     # the search index is created by raw SQL in 0002, not by the models
     diff = [d for d in diff if "search_" not in str(d)]
     assert diff == []
+
+
+def test_0004_remakes_the_sqlite_search_index_without_positions_and_keeps_it_full(tmp_path):
+    from alembic import command
+
+    from core import clients, search
+    from core.clients import ClientData, ContactData
+
+    db = Database(str(tmp_path / "crm.sqlite3"))
+    migrate.upgrade(db)
+    cid = clients.create_client(db, ClientData(name="Zoë Renée"),
+                                [ContactData(name="Kelly Hicks", email="kelly.hicks@inbox.example")])
+
+    def fts_sql() -> str:
+        with db.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT sql FROM sqlite_master WHERE name = 'search_fts'")).scalar_one()
+
+    def found() -> set[str]:
+        return {h.kind for h in search.search(db, "zoe")} | {
+            h.kind for h in search.search(db, "kelly.hicks@inbox.ex")}
+
+    assert "detail = none" in fts_sql() and found() == {"client", "contact"}
+    with db.engine.begin() as conn:
+        command.downgrade(migrate._alembic_config(db, conn), "0003")
+    assert "detail" not in fts_sql() and found() == {"client", "contact"}
+    assert set(search_schema.trigger_names()) <= _triggers(db)
+    migrate.upgrade(db, backup_dir=tmp_path / "b")  # the 0003 file people have, at head
+    assert "detail = none" in fts_sql() and found() == {"client", "contact"}
+    assert set(search_schema.trigger_names()) <= _triggers(db)
+    clients.add_contact(db, cid, ContactData(name="Zed Ames"))  # the triggers still index
+    assert {h.client_id for h in search.search(db, "zed")} == {cid}

@@ -90,6 +90,18 @@ def test_contacts_by_email_and_phone_national_or_e164(db, book):
     assert _hits(db, "2079460958") == {("contact", book["bob_contact"])}
 
 
+def test_an_email_being_typed_is_matched_as_typed(db, book):
+    jane = ("contact", book["jane_contact"])
+    # the words before the @ find the rows, the address as typed must be in them
+    assert _hits(db, "JANE.DOE@EXAMPLE.COM") == {jane}
+    assert _hits(db, "jane.doe@") == {jane}
+    assert _hits(db, "doe@exam") == {jane}
+    assert _hits(db, "bob@smith.ex") == {("contact", book["bob_contact"])}
+    assert _hits(db, "jane.doe@other") == set()  # the right name at another domain
+    assert _hits(db, "bob@example") == set()  # Bob's address is at smith.example
+    assert _hits(db, "@example") >= {jane}  # nothing before the @: word by word
+
+
 def test_addresses_by_street_city_and_zip(db, book):
     main = ("address", book["main_st"])
     assert main in _hits(db, "main")

@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for stmt in search_schema.create_table_statements(dialect):
+    for stmt in search_schema.create_table_statements(dialect, detail="full"):
         op.execute(stmt)
     for stmt in search_schema.create_trigger_statements(dialect):
         op.execute(stmt)
