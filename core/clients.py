@@ -140,8 +140,9 @@ def _apply_contact(c: Contact, d: ContactData) -> None:
 
 
 def _apply_address(a: Address, d: AddressData) -> None:
+    changed = (a.line1, a.line2, a.city, a.region, a.postal_code, a.country) != (
+        d.line1, d.line2, d.city, d.region, d.postal_code, d.country)
     a.kind, a.label, a.line1, a.line2 = d.kind, d.label, d.line1, d.line2
-    changed = (a.city, a.region, a.postal_code, a.country) != (d.city, d.region, d.postal_code, d.country)
     a.city, a.region, a.postal_code, a.country = d.city, d.region, d.postal_code, d.country
     if changed:
         a.validated_at = None  # a changed address is no longer the validated one

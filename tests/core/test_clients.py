@@ -182,3 +182,32 @@ def test_a_concurrent_writer_surfaces_as_stale_record_not_a_crash(db):
         client.name = "Lost update"
     with db.read() as s:
         assert s.get(Client, cid).name == "Acme Lawn Care"
+
+
+@pytest.mark.parametrize("change", [
+    {"line1": "14 Main St"}, {"line2": "Unit 2"}, {"city": "Shelbyville"},
+    {"postal_code": "62702"},
+])
+def test_editing_a_validated_address_clears_the_flag_and_a_label_does_not(db, change):
+    import dataclasses
+
+    from core.models import Address
+
+    home = AddressData(line1="12 Main St", city="Springfield", region="IL", postal_code="62701",
+                       label="Home")
+    cid = clients.create_client(db, ClientData(name="Acme Lawn Care"), [], [home])
+    with db.read() as s:
+        [aid] = s.scalars(select(Address.id).where(Address.client_id == cid)).all()
+    clients.mark_address_validated(db, aid, None)
+
+    def validated() -> bool:
+        with db.read() as s:
+            return s.get(Address, aid).validated_at is not None
+
+    assert validated()
+    clients.save_client(db, cid, ClientData(name="Acme Lawn Care"), [],
+                        [dataclasses.replace(home, id=aid, label="House")])
+    assert validated()  # the label is ours, not the address USPS checked
+    clients.save_client(db, cid, ClientData(name="Acme Lawn Care"), [],
+                        [dataclasses.replace(home, id=aid, label="House", **change)])
+    assert not validated()

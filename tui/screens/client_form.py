@@ -14,31 +14,42 @@ cursor is in. A new form starts with one empty contact and one empty (billing) a
 blocks left empty are ignored on save. Ticking "primary" on one contact unticks the others.
 If a client has more contacts or addresses than the overview returns, the form leaves that
 list alone on save (it says so) rather than deleting what it could not show.
+
+``ctrl+o`` validates the address the cursor is in with USPS
+(:class:`tui.screens.address_validation.AddressValidationDialog`). USPS checks the stored
+address, so an address that is new or has unsaved edits is refused with a sentence saying to
+save first; other unsaved changes in the form are left as they are. After "accept" or "keep"
+the block shows the stored address and its new version, so a later save is not refused as
+stale. Each saved address block says whether, and when, it was validated.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 from textual.widgets.select import InvalidSelectValueError
 from textual.worker import Worker, WorkerState
 
 from core import clients, validate
+from core.address_status import AddressStatus, address_statuses
 from core.clients import AddressData, ClientData, ContactData
 from core.errors import DomainError, NotFound, ValidationError
 from core.overview import AddressRow, ClientOverview, ContactRow, client_overview
 from core.text import clean_text
 from tui import render
 from tui.drafts import DraftForm
+from tui.screens.address_validation import AddressValidationDialog, shown_key, validated_on
 from tui.screens.base import CrmScreen
 from tui.widgets.client_entries import AddressEditor, ContactEditor, EntryEditor
 from tui.widgets.key_hints import KeyHints
@@ -95,6 +106,8 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         Binding("ctrl+t", "add_contact", "Add contact", id="client_form.add_contact"),
         Binding("ctrl+r", "add_address", "Add address", id="client_form.add_address"),
         Binding("ctrl+l", "remove_entry", "Remove block", id="client_form.remove_entry"),
+        Binding("ctrl+o", "validate_address", "Validate address",
+                id="client_form.validate_address"),
     ]
 
     def __init__(self, client_id: int | None = None) -> None:
@@ -108,6 +121,7 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         self._sent_contacts: list[EntryEditor] = []
         self._sent_addresses: list[EntryEditor] = []
         self._errors: dict[str, str] = {}
+        self._address_status: dict[int, AddressStatus] = {}  # as loaded, by address id
 
     # ------------------------------------------------------------------ layout
 
@@ -186,18 +200,21 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         try:
             overview = client_overview(self.db, self.client_id, activity_limit=0,
                                        today=self.crm.today)
+            statuses = address_statuses(self.db, [a.id for a in overview.addresses])
         except NotFound as exc:
             self.app.call_from_thread(self._gone, exc)
             return
-        self.app.call_from_thread(self._populate, overview)
+        self.app.call_from_thread(self._populate, overview, statuses)
 
     def _gone(self, error: NotFound) -> None:
         self.notice(str(error), severity="error")
         self.draft_finished()  # a draft of a client that is gone cannot be saved
         self.dismiss(None)
 
-    async def _populate(self, ov: ClientOverview) -> None:
+    async def _populate(self, ov: ClientOverview,
+                        statuses: dict[int, AddressStatus] | None = None) -> None:
         self.version = ov.version
+        self._address_status = dict(statuses or {})
         self.query_one("#form-title", Label).update(
             render.content(f"Edit client: {render.one_line(ov.name)}")
         )
@@ -222,6 +239,22 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         self.query_one("#client-form").loading = False
         self.query_one("#f-name").focus()
         await self.draft_ready(self.client_id)
+        self._mark_addresses(self.address_editors)
+
+    def _mark_addresses(self, editors: Iterable[AddressEditor]) -> None:
+        """Say on each saved address block whether (and when) USPS validated it."""
+        key = shown_key(self.app, "client_form.validate_address", "ctrl+o")
+        for editor in editors:
+            status = self._address_status.get(editor.row.id) if editor.row else None
+            if status is None:
+                editor.border_subtitle = None
+            elif status.validated_at is not None:
+                editor.border_subtitle = Content(
+                    f"✓ validated by USPS {validated_on(status.validated_at)}")
+            elif status.row.country == "US":
+                editor.border_subtitle = Content(f"not validated · {key} checks it")
+            else:
+                editor.border_subtitle = None
 
     # ------------------------------------------------------------------ state
 
@@ -479,6 +512,63 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
             rest[min(index, len(rest) - 1)].query(Input).first().focus()
         else:
             self.query_one("#f-name").focus()
+
+    def action_validate_address(self) -> None:
+        """USPS-check the stored address the cursor is in (or the only one)."""
+        if self._initial is None:  # still loading
+            return
+        focused = self.focused
+        editor = next((a for a in (focused.ancestors if focused else [])
+                       if isinstance(a, AddressEditor)), None)
+        editors = self.address_editors
+        if editor is None and len(editors) == 1:
+            editor = editors[0]
+        if editor is None:
+            self.notice("Move the cursor into an address to validate it.")
+            return
+        save = shown_key(self.app, "client_form.save", "ctrl+s")
+        if editor.row is None:
+            self.notice(f"Address {editor.number} is not saved yet, and USPS checks the saved "
+                        f"address. Save the client ({save}), open it again, then validate.",
+                        severity="warning", title="Not validated")
+            return
+        loaded = {v[0]: v for v in self._loaded_addresses()}
+        if loaded.get(editor.row.id) != editor.values():
+            self.notice(f"Address {editor.number} has unsaved changes, and USPS checks the saved "
+                        f"address. Save first ({save}), then validate.",
+                        severity="warning", title="Not validated")
+            return
+
+        def done(status: AddressStatus | None) -> None:
+            if status is not None:
+                self._address_validated(editor, status)
+
+        self.app.push_screen(AddressValidationDialog(editor.row.id), done)
+
+    def _address_validated(self, editor: AddressEditor, status: AddressStatus) -> None:
+        """Show the stored (maybe standardised) address in its block, with its new version."""
+        if editor not in self.address_editors or editor.row is None:
+            return
+        old = editor.values()
+        row = status.row
+        editor.row = row
+        for widget_id, value in (("e-line1", row.line1), ("e-line2", row.line2),
+                                 ("e-city", row.city), ("e-region", row.region),
+                                 ("e-postal", row.postal_code), ("e-country", row.country)):
+            editor.query_one(f"#{widget_id}", Input).value = render.one_line(value)
+        self._address_status[row.id] = status
+        self._mark_addresses([editor])
+        if self._initial is not None:  # the block matches what is stored: not an unsaved edit
+            initial = list(self._initial)
+            initial[8] = tuple(editor.values() if v == old else v
+                               for v in self._loaded_addresses())
+            self._initial = tuple(initial)
+
+    def _loaded_addresses(self) -> tuple[tuple[object, ...], ...]:
+        """Each address block's values as the form was loaded (or last saved)."""
+        if self._initial is None:
+            return ()
+        return cast("tuple[tuple[object, ...], ...]", self._initial[8])
 
     # ------------------------------------------------------------------ drafts
 

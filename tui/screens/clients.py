@@ -10,6 +10,9 @@ hit belongs to.
 Filters cycle with ``f``: active and leads (the default; archived clients are hidden),
 active, leads, archived, all. Sorts cycle with ``s``: by name (A–Z), newest first.
 Below 90 columns the company column is left out so names and emails stay readable.
+``v`` checks every unvalidated US address with USPS (Premium) in a background run
+(:class:`tui.screens.address_validation.BulkRun`); its dialog shows the progress and the
+addresses that need a look, and can be hidden while the run goes on.
 After a save elsewhere the list starts again from its first page, keeping the cursor on the
 same client when that client is on it.
 """
@@ -32,6 +35,7 @@ from core.overview import client_names
 from core.paging import Cursor, Page
 from core.search import SearchHit, search, terms
 from tui import render
+from tui.screens.address_validation import BulkRun, BulkValidationDialog
 from tui.screens.base import CrmScreen
 from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
@@ -91,6 +95,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         Binding("e", "edit", "Edit", id="clients.edit"),
         Binding("f", "cycle_filter", "Filter", id="clients.filter"),
         Binding("s", "cycle_sort", "Sort", id="clients.sort"),
+        Binding("v", "validate_addresses", "USPS check", id="clients.validate_addresses"),
         Binding("escape", "clear_search", "Clear search", id="clients.clear_search", show=False),
         Binding("down", "to_results", "To the list", id="clients.to_list", show=False),
     ]
@@ -109,6 +114,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self._found: list[_Found] = []
         self._seen_data_version = -1
         self._currency = "USD"  # the business currency, read with each first page
+        self.address_run: BulkRun | None = None  # the last "validate all" run
 
     # ------------------------------------------------------------------ layout
 
@@ -358,3 +364,13 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.reload()
         self._show_status()
+
+    def action_validate_addresses(self) -> None:
+        """Start a USPS check of the unvalidated addresses (or show the one running)."""
+        run = self.address_run
+        if run is None or not run.running:
+            run = BulkRun(start_after=run.next_after if run else 0)
+            self.address_run = run
+            self.run_worker(lambda: run.run(self.crm), thread=True, group="usps-bulk",
+                            exit_on_error=False)
+        self.app.push_screen(BulkValidationDialog(run))
