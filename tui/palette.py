@@ -27,6 +27,7 @@ from core.overview import client_names
 from core.search import SearchHit, search, terms
 from core.text import clean_line
 from tui.render import hit_detail
+from tui.screens.address_validation import validate_all_addresses
 from tui.widgets.section_bar import SECTIONS
 
 if TYPE_CHECKING:
@@ -169,6 +170,18 @@ def available_actions(app: CrmApp) -> Iterator[Action]:
     if section_is_built(app, "reports"):
         for report, title, help_text in REPORT_ACTIONS:
             yield Action(title, help_text, partial(open_report, app, report))
+    yield Action("Validate all unvalidated addresses",
+                 "Check US addresses with USPS, within the hourly quota (Premium)",
+                 partial(validate_all_addresses, app))
+    yield Action("Send visit reminders…", "Text a day's visit reminders, after a dry run",
+                 partial(send_reminders, app))
+
+
+def send_reminders(app: CrmApp) -> None:
+    """Settings → Integrations, starting the reminder flow (dry run, question, send)."""
+    from tui.screens.settings import open_reminders
+
+    open_reminders(app)
 
 
 async def new_in_section(app: CrmApp, mode: str) -> None:

@@ -87,6 +87,10 @@ class LicenseServer:
     def checks(self) -> list[Recorded]:
         return [r for r in self.requests if r.path == "/v1/check"]
 
+    @property
+    def deletions(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path == "/v1/delete"]
+
     def answer(self, path: str, body: bytes) -> tuple[int, Any]:
         if self.mode == "slow":
             time.sleep(self.delay)

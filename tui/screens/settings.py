@@ -17,12 +17,26 @@ Decisions where the issue is silent:
   the next-check timer follow), otherwise a plain check in a worker.
 - Locked integrations (tier) stay visible and editable, with the reason next to them; only
   "Test connection" is refused, with the same reason.
+- Text messages: the quiet hours, the time zone and the four templates are saved together
+  (``ctrl+s``) in one transaction; a refused save names the field (the template) and writes
+  nothing. Each template is previewed as it is typed with a real record
+  (:mod:`core.message_preview`: the next visit, the latest unpaid invoice, the latest sent
+  proposal), or example values when there is none. "Reset" asks, then puts the built-in text
+  back at once. A reload (after saving keys, say) never overwrites unsaved template edits.
+- Visit reminders (``ctrl+r``, or "Send visit reminders…" in the palette): a dry run first
+  lists who would be texted and who is skipped and why; a question; then the send in a
+  worker and what happened. The day defaults to tomorrow (today, tomorrow or a date).
+  "Sync now" (``f8``) runs what ``tssg-crm sync`` runs and shows its whole report.
+- "Request deletion of my account data" says exactly what is sent (instance id, license key
+  masked, the URL) before it sends anything; one quick retry only, as a person is waiting.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +56,29 @@ from textual.widgets import (
     Select,
     Static,
     Switch,
+    TextArea,
 )
 from textual.widgets.option_list import Option
 
 from config import AppPaths
 from config.privacy import TOGGLES, load_privacy, set_toggle
 from config.secrets import load_secrets
-from core import analytics, business, catalog, licensing, numbering, tiers
+from config.settings import ConfigError
+from core import (
+    analytics,
+    business,
+    catalog,
+    licensing,
+    message_preview,
+    messaging,
+    numbering,
+    tiers,
+)
 from core.errors import DomainError, ValidationError
 from tui import render
 from tui.screens.base import CrmScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.sms_dialog import problem_text
 from tui.widgets import table_fill
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
@@ -64,6 +90,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("integrations", "Integrations"),
     ("privacy", "Privacy"),
     ("analytics", "Analytics data"),
+    ("messages", "Text messages"),
     ("license", "License"),
     ("data", "Your data"),
 )
@@ -94,6 +121,21 @@ INTEGRATIONS: tuple[tuple[str, str, str | None, tuple[tuple[str, str], ...]], ..
     ("license", "License", None, (("license_key", "License key"),)),
 )
 TESTABLE = ("stripe", "twilio", "usps")
+REMINDERS_FEATURES = ("automation.reminders", "integrations.twilio")
+
+QUIET_FIELDS = (  # input id suffix, label, messaging setting key, placeholder
+    ("quiet_start", "Quiet from", "quiet_hours_start", "21:00"),
+    ("quiet_end", "Quiet until", "quiet_hours_end", "08:00"),
+    ("timezone", "Time zone", "timezone", "empty: this computer's, e.g. America/Chicago"),
+)
+# validation field name -> widget id (what core.messaging names in its ValidationError)
+MESSAGE_ERRORS = {
+    "quiet hours start": "msg-quiet_start", "quiet hours end": "msg-quiet_end",
+    "time zone": "msg-timezone",
+    **{f"{kind.label} template": f"tpl-{name}" for name, kind in messaging.TEMPLATES.items()},
+}
+# a person is waiting for the answer: one quick retry, then say what went wrong
+DELETION_RETRIES, DELETION_BACKOFF = 1, 0.5
 
 
 @dataclass
@@ -109,10 +151,66 @@ class SettingsData:
     notices: list[licensing.Notice]
     masked: dict[str, str] = field(default_factory=dict)
     secrets_problem: str = ""
+    messaging: dict[str, Any] = field(default_factory=dict)  # quiet hours, time zone
+    templates: dict[str, str] = field(default_factory=dict)  # name -> current text
+    samples: dict[str, message_preview.Sample] = field(default_factory=dict)
 
 
 def _when(value: Any) -> str:
     return str(value) if value else "never"
+
+
+def reminder_day(value: str, today: dt.date) -> dt.date:
+    """The reminders' day as typed: today, tomorrow or a date like 2026-03-31."""
+    word = value.strip().lower()
+    if word in ("", "tomorrow"):
+        return today + dt.timedelta(days=1)
+    if word == "today":
+        return today
+    try:
+        return dt.date.fromisoformat(word)
+    except ValueError:
+        raise ValidationError("day", f"'{render.one_line(value)[:30]}' is not a day; type "
+                              "today, tomorrow or a date like 2026-03-31") from None
+
+
+def day_words(day: dt.date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def reminder_text(report: Any, *, dry_run: bool) -> str:
+    """A reminder run's report (:class:`integrations.twilio_sms.ReminderReport`) in lines."""
+    lines = [f"Reminders for {day_words(report.day)}:"]
+    done = report.would_send if dry_run else report.sent
+    if done:
+        lines.append(f"{'Would text' if dry_run else 'Sent'} {len(done)}:")
+        lines += [f"  {render.one_line(line)}" for line in done]
+    elif not report.skipped and not report.failed and not report.stopped:
+        lines.append("No visits that day are waiting for a reminder.")
+    else:
+        lines.append("Nobody would be texted." if dry_run else "Nothing was sent.")
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)}:")
+        lines += [f"  {render.one_line(line)}" for line in report.skipped]
+    if report.failed:
+        lines.append(f"Not sent {len(report.failed)}:")
+        lines += [f"  {render.one_line(line)}" for line in report.failed]
+    if report.stopped:
+        lines.append(f"Stopped: {render.one_line(report.stopped)}")
+    return "\n".join(lines)
+
+
+def open_reminders(app: Any) -> None:
+    """The palette's "Send visit reminders…": Settings → Integrations, the reminder flow."""
+    screen = app.screen
+    if isinstance(screen, SettingsScreen):
+        screen.action_remind()
+    else:
+        app.push_screen(SettingsScreen("integrations", then="remind"))
 
 
 class SettingsScreen(CrmScreen[None]):
@@ -122,14 +220,19 @@ class SettingsScreen(CrmScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="settings.back"),
         Binding("ctrl+s", "save", "Save", id="settings.save"),
+        Binding("ctrl+r", "remind", "Send reminders", id="settings.remind"),
+        Binding("f8", "sync", "Sync now", id="settings.sync"),
         Binding("f5", "reload", "Reload", id="settings.reload", show=False),
     ]
 
-    def __init__(self, section: str = "business") -> None:
+    def __init__(self, section: str = "business", *, then: str | None = None) -> None:
         super().__init__()
         self.start_section = section
+        self.then = then  # "remind": start the reminder flow once shown (the palette)
         self.data: SettingsData | None = None
         self._loaded_profile: tuple[str, ...] = ()
+        self._loaded_messages: dict[str, str] = {}
+        self._reminder_check: int = 0  # which dry run's answer is awaited
 
     # ------------------------------------------------------------------ layout
 
@@ -145,6 +248,7 @@ class SettingsScreen(CrmScreen[None]):
                 yield from self._integrations_panel()
                 yield from self._privacy_panel()
                 yield from self._analytics_panel()
+                yield from self._messages_panel()
                 yield from self._license_panel()
                 yield from self._data_panel()
         yield KeyHints()
@@ -213,6 +317,64 @@ class SettingsScreen(CrmScreen[None]):
                         if name in TESTABLE:
                             yield Button("Test connection", id=f"test-{name}", compact=True)
                     yield Label("", id=f"result-{name}", classes="result", markup=False)
+                    if name == "twilio":
+                        yield from self._reminders_block()
+                        yield from self._sync_block()
+
+    def _reminders_block(self) -> ComposeResult:
+        with Vertical(classes="integration", id="int-reminders"):
+            yield Label("Visit reminders", classes="panel-subtitle", markup=False)
+            yield Label("", id="lock-reminders", classes="lock", markup=False)
+            yield Static(Content("Texts the visit reminder to the client of each visit on "
+                                 "that day, once per visit ever. You see the list first "
+                                 "and are asked before anything is sent."),
+                         classes="panel-help")
+            yield from self._row("Day", Input(id="remind-day", compact=True,
+                                              placeholder="today, tomorrow or 2026-03-31"))
+            with Horizontal(classes="buttons"):
+                yield Button("Send reminders… (ctrl+r)", id="remind-run", compact=True)
+            yield Static("", id="remind-result", classes="result")
+
+    def _sync_block(self) -> ComposeResult:
+        with Vertical(classes="integration", id="int-sync"):
+            yield Label("Payments and message status", classes="panel-subtitle", markup=False)
+            yield Static(Content("Records paid Stripe payment links and refreshes the "
+                                 "delivery status of texts. The app also does this every "
+                                 "couple of minutes while it runs."), classes="panel-help")
+            with Horizontal(classes="buttons"):
+                yield Button("Sync now (f8)", id="sync-run", compact=True)
+            yield Static("", id="sync-result", classes="result")
+
+    def _messages_panel(self) -> ComposeResult:
+        with VerticalScroll(id="messages", classes="panel"):
+            yield Label("Text messages", classes="panel-title", markup=False)
+            yield Label("", id="lock-messages", classes="lock", markup=False)
+            yield Label("Quiet hours", classes="panel-subtitle", markup=False)
+            yield Static(Content("No texts are sent between these times (in the time zone "
+                                 "below); reminders wait for the next run. The same time "
+                                 "twice means no quiet hours."), classes="panel-help")
+            for key, label, _setting, hint in QUIET_FIELDS:
+                yield from self._row(label, Input(id=f"msg-{key}", compact=True,
+                                                  placeholder=hint))
+            yield Label("Templates", classes="panel-subtitle", markup=False)
+            yield Static(Content("A placeholder in braces is filled in from the record the "
+                                 "text is about. The preview uses a real record when there "
+                                 "is one."), classes="panel-help")
+            for name, kind in messaging.TEMPLATES.items():
+                with Vertical(classes="template", id=f"tpl-{name}-box"):
+                    yield Label(kind.label, classes="template-title", markup=False)
+                    yield TextArea(id=f"tpl-{name}", compact=True, soft_wrap=True,
+                                   tab_behavior="focus")
+                    yield Label("", id=f"tpl-{name}-error", classes="field-error",
+                                markup=False)
+                    yield Static(Content("Placeholders: " + " ".join(
+                        "{" + p + "}" for p in kind.placeholders)), classes="placeholders")
+                    yield Label("", id=f"tpl-{name}-about", classes="preview-about",
+                                markup=False)
+                    yield Static("", id=f"tpl-{name}-preview", classes="payload")
+                    yield Button("Reset to the built-in text", id=f"reset-{name}",
+                                 compact=True)
+            yield Button("Save (ctrl+s)", id="messages-save", compact=True)
 
     def _privacy_panel(self) -> ComposeResult:
         with VerticalScroll(id="privacy", classes="panel"):
@@ -251,6 +413,14 @@ class SettingsScreen(CrmScreen[None]):
             yield Button("Export everything", id="export-run", compact=True)
             yield Label("", id="export-result", classes="result", markup=False)
             yield Button("Import clients from CSV…", id="import-open", compact=True)
+            yield Label("Your license account", classes="panel-subtitle", markup=False)
+            yield Static(Content("Ask the license server to delete what it keeps about this "
+                                 "copy's license account. Your business data on this computer "
+                                 "is not touched. You see exactly what is sent first."),
+                         classes="panel-help")
+            yield Button("Request deletion of my account data…", id="deletion-run",
+                         compact=True)
+            yield Static("", id="deletion-result", classes="result")
 
     # ------------------------------------------------------------------ loading
 
@@ -264,8 +434,12 @@ class SettingsScreen(CrmScreen[None]):
         sections.focus()
         default_zip = Path.cwd() / f"tssg-crm-export-{self.crm.today:%Y%m%d}.zip"
         self.query_one("#export-path", Input).value = str(default_zip)
+        self.query_one("#remind-day", Input).value = (
+            self.crm.today + dt.timedelta(days=1)).isoformat()
         self._show_privacy()
         self.action_reload()
+        if self.then == "remind":
+            self.call_after_refresh(self.action_remind)
 
     def action_reload(self) -> None:
         self._load()
@@ -281,6 +455,9 @@ class SettingsScreen(CrmScreen[None]):
             tier=licensing.effective_tier(paths, config),
             license=licensing.status(paths, config),
             notices=licensing.pending_notices(paths, self.crm.app_version),
+            messaging=business.load(self.db, "messaging"),
+            templates=messaging.all_templates(self.db),
+            samples=message_preview.find_samples(self.db, self.crm.today),
         )
         try:
             secrets = load_secrets(paths.secrets_file)
@@ -308,6 +485,7 @@ class SettingsScreen(CrmScreen[None]):
             self.query_one(f"#n-{doc}", Input).value = data.patterns.get(doc, "")
         self._show_tax_rates(data.tax_rates)
         self._show_integrations(data)
+        self._show_messages(data)
         self._show_license(data)
         self._show_analytics()
         lock = tiers.lock_reason(data.tier, "ai.assistant")
@@ -332,6 +510,37 @@ class SettingsScreen(CrmScreen[None]):
             for secret, _label in secrets:
                 shown = data.masked.get(secret, data.secrets_problem or "not set")
                 self.query_one(f"#m-{secret}", Label).update(render.content(shown))
+
+    def _message_values(self) -> dict[str, str]:
+        values = {key: self.query_one(f"#msg-{key}", Input).value for key, *_ in QUIET_FIELDS}
+        for name in messaging.TEMPLATES:
+            values[name] = self.query_one(f"#tpl-{name}", TextArea).text
+        return values
+
+    def _messages_dirty(self) -> bool:
+        return bool(self._loaded_messages) and self._message_values() != self._loaded_messages
+
+    def _show_messages(self, data: SettingsData) -> None:
+        saved = {key: str(data.messaging.get(setting) or "")
+                 for key, _label, setting, _hint in QUIET_FIELDS}
+        saved.update(data.templates)
+        if not self._messages_dirty():  # never overwrite what the user is still editing
+            for key, *_ in QUIET_FIELDS:
+                self.query_one(f"#msg-{key}", Input).value = saved[key]
+            for name in messaging.TEMPLATES:
+                area = self.query_one(f"#tpl-{name}", TextArea)
+                if area.text != saved[name]:
+                    area.load_text(saved[name])
+        self._loaded_messages = saved
+        lock = tiers.lock_reason(data.tier, "integrations.twilio")
+        self.query_one("#lock-messages", Label).update(render.content(
+            f"Locked: {lock} The templates can be edited now." if lock else ""))
+        lock = next((r for f in REMINDERS_FEATURES if (r := tiers.lock_reason(data.tier, f))),
+                    None)
+        self.query_one("#lock-reminders", Label).update(
+            render.content(f"Locked: {lock}" if lock else ""))
+        for name in messaging.TEMPLATES:
+            self._preview_template(name)
 
     def _show_license(self, data: SettingsData) -> None:
         status = data.license
@@ -403,10 +612,21 @@ class SettingsScreen(CrmScreen[None]):
 
     @property
     def is_dirty(self) -> bool:
-        return self.data is not None and self._profile_values() != self._loaded_profile
+        return bool(self._unsaved())
+
+    def _unsaved(self) -> list[str]:
+        if self.data is None:
+            return []
+        parts = []
+        if self._profile_values() != self._loaded_profile:
+            parts.append("the business profile")
+        if self._messages_dirty():
+            parts.append("the text messages")
+        return parts
 
     def action_back(self) -> None:
-        if not self.is_dirty:
+        unsaved = self._unsaved()
+        if not unsaved:
             self.dismiss(None)
             return
 
@@ -414,16 +634,23 @@ class SettingsScreen(CrmScreen[None]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("The business profile has unsaved changes. "
-                                           "Leave and lose them?", yes="Leave",
+        self.app.push_screen(ConfirmScreen(f"There are unsaved changes in {' and '.join(unsaved)}."
+                                           " Leave and lose them?", yes="Leave",
                                            no="Keep editing"), answered)
 
     def action_save(self) -> None:
         current = self.query_one("#settings-panels", ContentSwitcher).current
         if current == "numbering":
             self._save_numbering()
+        elif current == "messages":
+            self._save_messages()
         else:
             self._save_business()
+
+    def _go_to(self, section: str) -> None:
+        self.query_one("#settings-sections", OptionList).highlighted = [
+            key for key, _ in SECTIONS].index(section)
+        self.query_one("#settings-panels", ContentSwitcher).current = section
 
     # ------------------------------------------------------------------ errors
 
@@ -592,6 +819,265 @@ class SettingsScreen(CrmScreen[None]):
         self.query_one(f"#result-{name}", Label).update(render.content(answer))
         self.notice(answer, severity=severity)
 
+    # ------------------------------------------------------------------ visit reminders, sync
+
+    def action_remind(self) -> None:
+        """``ctrl+r``: a dry run for the day typed, then (asked) the send."""
+        self._go_to("integrations")
+        self._clear_errors()
+        try:
+            day = reminder_day(self.query_one("#remind-day", Input).value, self.crm.today)
+        except ValidationError as exc:
+            self._field_error("remind-day", exc)
+            return
+        result = self.query_one("#remind-result", Static)
+        result.update(render.content(f"Checking who gets a reminder on {day_words(day)}…"))
+        self._focus_later("#remind-run", "#remind-result")
+        self._reminder_check += 1
+        self._reminder_dry_run(day, self._reminder_check)
+
+    @on(Button.Pressed, "#remind-run")
+    def _remind_pressed(self) -> None:
+        self.action_remind()
+
+    def _focus_later(self, button: str, result: str) -> None:
+        """Focus ``button`` and show ``result`` once the switched-to panel has its layout."""
+        def show() -> None:
+            self.query_one(button).focus(scroll_visible=False)
+            self.query_one(result).scroll_visible(animate=False)
+
+        self.call_after_refresh(show)
+
+    def _remind(self, day: dt.date, *, dry_run: bool) -> tuple[Any, str]:
+        """(the report, "") or (None, what went wrong in words); runs in a worker."""
+        from integrations.http import IntegrationError
+        from integrations.sync import remind
+
+        try:
+            tier = licensing.effective_tier(self.paths, self.crm.config)
+            secrets = load_secrets(self.paths.secrets_file)
+            return remind(self.db, self.crm.config, secrets, tier, day, dry_run=dry_run), ""
+        except (IntegrationError, DomainError) as exc:
+            return None, problem_text(exc)
+        except ConfigError as exc:  # the secrets file is unreadable or too open
+            return None, render.one_line(exc)
+
+    @work(thread=True, exclusive=True, group="settings-remind", exit_on_error=False)
+    def _reminder_dry_run(self, day: dt.date, check: int) -> None:
+        report, problem = self._remind(day, dry_run=True)
+        # the send would stop at once in quiet hours: say so now rather than ask
+        quiet = messaging.quiet_hours_reason(business.load(self.db, "messaging"))
+        self.app.call_from_thread(self._dry_run_done, day, check, report, problem, quiet)
+
+    def _dry_run_done(self, day: dt.date, check: int, report: Any, problem: str,
+                      quiet: str | None) -> None:
+        if check != self._reminder_check:
+            return  # a newer check was asked for
+        result = self.query_one("#remind-result", Static)
+        if report is None:
+            result.update(render.paragraph(problem))
+            self.notice(problem, severity="error")
+            return
+        text = reminder_text(report, dry_run=True)
+        count = len(report.would_send)
+        if count and quiet:
+            text += f"\n{quiet}"
+        result.update(render.paragraph(text))
+        self.call_after_refresh(result.scroll_visible, animate=False)
+        if not count:
+            self.notice(f"No reminders to send for {day_words(day)}.")
+            return
+        if quiet:
+            self.notice(quiet, severity="warning")
+            return
+        listed = [render.one_line(line) for line in report.would_send[:6]]
+        if count > 6:
+            listed.append(f"… and {count - 6} more")
+        question = [f"Text {_plural(count, 'visit reminder')} for {day_words(day)} now?", "",
+                    *listed]
+        if report.skipped:
+            question += ["", f"{len(report.skipped)} skipped: the reasons are listed in "
+                         "Settings."]
+        question += ["", "Each visit gets this reminder once, however often this runs."]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                result.update(render.content(f"Sending reminders for {day_words(day)}…"))
+                self._send_reminders(day)
+            else:
+                self.notice("No reminders were sent.")
+
+        self.app.push_screen(ConfirmScreen("\n".join(question), yes="Send", no="Cancel"),
+                             answered)
+
+    @work(thread=True, exclusive=True, group="settings-remind", exit_on_error=False)
+    def _send_reminders(self, day: dt.date) -> None:
+        report, problem = self._remind(day, dry_run=False)
+        self.app.call_from_thread(self._reminders_sent, day, report, problem)
+
+    def _reminders_sent(self, day: dt.date, report: Any, problem: str) -> None:
+        result = self.query_one("#remind-result", Static)
+        if report is None:
+            result.update(render.paragraph(problem))
+            self.notice(problem, severity="error")
+            return
+        result.update(render.paragraph(reminder_text(report, dry_run=False)))
+        if report.sent:
+            self.crm.note_data_changed()
+        said = f"Sent {_plural(len(report.sent), 'visit reminder')} for {day_words(day)}."
+        if report.stopped:
+            self.notice(f"{said} {render.one_line(report.stopped)}", severity="warning")
+        elif report.failed:
+            self.notice(f"{said} {len(report.failed)} could not be sent; see Settings.",
+                        severity="warning")
+        else:
+            self.notice(said)
+
+    def action_sync(self) -> None:
+        """``f8``: what ``tssg-crm sync`` does, with its whole report."""
+        self._go_to("integrations")
+        self.query_one("#sync-result", Static).update(
+            render.content("Checking payment links and text messages…"))
+        self._focus_later("#sync-run", "#sync-result")
+        self._run_sync()
+
+    @on(Button.Pressed, "#sync-run")
+    def _sync_pressed(self) -> None:
+        self.action_sync()
+
+    @work(thread=True, exclusive=True, group="settings-sync", exit_on_error=False)
+    def _run_sync(self) -> None:
+        from integrations.http import IntegrationError
+        from integrations.sync import sync_all
+
+        try:
+            tier = licensing.effective_tier(self.paths, self.crm.config)
+            secrets = load_secrets(self.paths.secrets_file)
+            report = sync_all(self.db, self.crm.config, secrets, tier)
+        except (IntegrationError, DomainError) as exc:
+            self.app.call_from_thread(self._synced, [], [problem_text(exc)], [])
+            return
+        except ConfigError as exc:
+            self.app.call_from_thread(self._synced, [], [render.one_line(exc)], [])
+            return
+        # the whole report: here a delivered text is news too (the poll keeps those quiet)
+        changes = [*report.events, *getattr(report, "routine", [])]
+        self.app.call_from_thread(self._synced, changes, report.errors, report.notes)
+
+    def _synced(self, events: list[str], errors: list[str], notes: list[str]) -> None:
+        lines = [render.one_line(line) for line in (*events, *errors, *notes)]
+        if not events and not errors:
+            lines.insert(0, "Nothing changed.")
+        self.query_one("#sync-result", Static).update(render.paragraph("\n".join(lines)))
+        if events:
+            self.crm.note_data_changed()
+        if errors:
+            self.notice(render.one_line(errors[0]), severity="warning")
+        else:
+            self.notice(f"Sync done: {_plural(len(events), 'change') if events else 'nothing changed'}.")
+
+    # ------------------------------------------------------------------ text messages
+
+    @on(TextArea.Changed, "#messages TextArea")
+    def _template_changed(self, event: TextArea.Changed) -> None:
+        name = (event.text_area.id or "").removeprefix("tpl-")
+        if name in messaging.TEMPLATES:
+            self._preview_template(name)
+
+    def _preview_template(self, name: str) -> None:
+        if self.data is None:
+            return
+        text = self.query_one(f"#tpl-{name}", TextArea).text
+        self.run_worker(partial(self._make_preview, name, text), thread=True, exclusive=True,
+                        group=f"settings-preview-{name}", exit_on_error=False)
+
+    def _make_preview(self, name: str, text: str) -> None:
+        samples = self.data.samples if self.data is not None else {}
+        sample = samples.get(messaging.TEMPLATES[name].record)
+        try:
+            shown = message_preview.preview(self.db, name, text, sample, self.crm.today)
+        except DomainError as exc:  # text that could not be saved, or the record is gone
+            self.app.call_from_thread(self._show_preview, name, None, render.error_text(exc))
+            return
+        self.app.call_from_thread(self._show_preview, name, shown, "")
+
+    def _show_preview(self, name: str, shown: message_preview.Preview | None,
+                      problem: str) -> None:
+        about = self.query_one(f"#tpl-{name}-about", Label)
+        box = self.query_one(f"#tpl-{name}-preview", Static)
+        if shown is None:
+            about.update(render.content(f"No preview: {problem}"))
+            about.add_class("-bad")
+            box.update(Content(""))
+            box.display = False
+            return
+        about.remove_class("-bad")
+        parts = _plural(shown.segments, "part")
+        about.update(render.content(f"Preview {shown.about} · {len(shown.body)} characters, "
+                                    f"{parts}:"))
+        body = render.paragraph(shown.body)
+        if shown.note:
+            body = Content.assemble(body, ("\nWould not be sent now: "
+                                           + render.one_line(shown.note), "italic"))
+        box.update(body)
+        box.display = True
+
+    @on(Button.Pressed, "#messages-save")
+    def _save_messages(self) -> None:
+        self._clear_errors()
+        values = self._message_values()
+        changes: dict[str, Any] = {setting: values[key]
+                                   for key, _label, setting, _hint in QUIET_FIELDS}
+        changes["templates"] = {name: values[name] for name in messaging.TEMPLATES}
+        self._write_messages(changes, values)
+
+    @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
+    def _write_messages(self, changes: dict[str, Any], values: dict[str, str]) -> None:
+        try:  # quiet hours, time zone and every template: all saved, or nothing
+            business.update(self.db, "messaging", changes)
+        except ValidationError as exc:
+            widget_id = MESSAGE_ERRORS.get(exc.field, "msg-quiet_start")
+            self.app.call_from_thread(self._field_error, widget_id, exc)
+            return
+        self.app.call_from_thread(self._messages_saved, values)
+
+    def _messages_saved(self, values: dict[str, str]) -> None:
+        self._loaded_messages = values  # saved: the reload may now show the cleaned values
+        self.notice("Text message settings saved.")
+        self.action_reload()
+
+    @on(Button.Pressed, ".template Button")
+    def _reset_pressed(self, event: Button.Pressed) -> None:
+        name = (event.button.id or "").removeprefix("reset-")
+        kind = messaging.TEMPLATES.get(name)
+        if kind is None:
+            return
+        area = self.query_one(f"#tpl-{name}", TextArea)
+        if area.text == kind.default and self._loaded_messages.get(name) == kind.default:
+            self.notice(f"The {kind.label.lower()} template is already the built-in text.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._reset_template(name)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Put back the built-in {kind.label.lower()} text? Your own version is deleted.\n\n"
+            f"{kind.default}", yes="Reset", no="Keep mine"), answered)
+
+    @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
+    def _reset_template(self, name: str) -> None:
+        text = messaging.reset_template(self.db, name)
+        self.app.call_from_thread(self._template_reset, name, text)
+
+    def _template_reset(self, name: str, text: str) -> None:
+        self._loaded_messages[name] = text
+        self.query_one(f"#tpl-{name}", TextArea).load_text(text)
+        self.query_one(f"#tpl-{name}-error", Label).display = False
+        self.query_one(f"#tpl-{name}").remove_class("-error")
+        self.notice(f"The {messaging.TEMPLATES[name].label.lower()} template is the built-in "
+                    "text again.")
+
     # ------------------------------------------------------------------ privacy
 
     @on(Switch.Changed, "#privacy Switch")
@@ -715,3 +1201,54 @@ class SettingsScreen(CrmScreen[None]):
         from tui.screens.import_clients import ImportClientsScreen
 
         self.app.push_screen(ImportClientsScreen())
+
+    @on(Button.Pressed, "#deletion-run")
+    def _ask_deletion(self) -> None:
+        if self.data is None:
+            return
+        from integrations.license_client import deletion_url
+
+        key = self.data.masked.get("license_key") or "not set"
+        question = ("Ask the license server to delete your license account data?\n\n"
+                    f"This sends exactly these two things to {deletion_url(self.crm.config)}:\n"
+                    f"  instance id: {self.data.license.instance_id}\n"
+                    f"  license key: {key}\n\n"
+                    "Nothing else is sent, and your business data on this computer is not "
+                    "touched.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#deletion-result", Static).update(
+                    render.content("Sending the deletion request…"))
+                self._request_deletion()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Send request", no="Cancel"),
+                             answered)
+
+    @work(thread=True, exclusive=True, group="settings-deletion", exit_on_error=False)
+    def _request_deletion(self) -> None:
+        from integrations.http import IntegrationError, RetryPolicy
+        from integrations.license_client import request_deletion
+
+        try:
+            secrets = load_secrets(self.paths.secrets_file)
+            answer = request_deletion(self.paths, self.crm.config, secrets,
+                                      policy=RetryPolicy(retries=DELETION_RETRIES,
+                                                         backoff=DELETION_BACKOFF,
+                                                         max_backoff=DELETION_BACKOFF))
+        except IntegrationError as exc:
+            text = problem_text(exc).rstrip(".")
+            self.app.call_from_thread(self._deletion_answered,
+                                      f"{text}. The deletion request did not go through; "
+                                      "nothing was deleted. Try again later.", False)
+            return
+        except ConfigError as exc:
+            self.app.call_from_thread(self._deletion_answered, render.one_line(exc), False)
+            return
+        self.app.call_from_thread(self._deletion_answered,
+                                  f"The license server answered: {render.one_line(answer)}",
+                                  True)
+
+    def _deletion_answered(self, text: str, ok: bool) -> None:
+        self.query_one("#deletion-result", Static).update(render.content(text))
+        self.notice(text, severity="information" if ok else "error")
