@@ -58,6 +58,7 @@ from tui.screens.invoice_dialogs import (
 from tui.screens.invoice_form import ClientPickerDialog, InvoiceFormScreen
 from tui.screens.invoices import InvoiceListScreen
 from tui.screens.job_detail import JobDetailScreen
+from tui.screens.job_form import JobFormScreen
 from tui.screens.jobs import JobListScreen
 from tui.screens.proposal_editor import ProposalEditorScreen
 from tui.screens.proposals import ProposalListScreen
@@ -406,7 +407,8 @@ def binding_ids() -> set[str]:
                                 FirstRunScreen, ConfirmScreen, HelpScreen,
                                 ReportsScreen, BarChart, RestoreDraftScreen,
                                 ProposalListScreen, ProposalEditorScreen, JobListScreen,
-                                JobDetailScreen, LineItemsEditor, NoteDialog, ScheduleDialog,
+                                JobDetailScreen, JobFormScreen, LineItemsEditor, NoteDialog,
+                                ScheduleDialog,
                                 CompleteVisitDialog,
                                 InvoiceListScreen, InvoiceDetailScreen, InvoiceFormScreen,
                                 ClientPickerDialog, JobPickerDialog, RecordPaymentDialog,

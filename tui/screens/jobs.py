@@ -1,7 +1,8 @@
 """Section 3, Jobs: the list by status, paged in SQL, with a "ready to invoice" filter.
 
 The list machinery is the proposal list's (:class:`tui.screens.proposals.PagedListScreen`).
-``enter`` opens the job (:mod:`tui.screens.job_detail`), ``f`` cycles the filter, ``o`` the
+``n`` starts a new job (:mod:`tui.screens.job_form`; once saved its page opens), ``enter``
+opens the job (:mod:`tui.screens.job_detail`), ``f`` cycles the filter, ``o`` the
 sort. "To invoice" lists the work done and not billed, from
 :func:`core.reports.jobs_to_invoice` (one short list, not paged: it holds only jobs waiting
 for an invoice), with the amount still to invoice in the total column. Below 90 columns
@@ -24,6 +25,7 @@ from core.paging import Cursor, Page
 from core.reports import jobs_to_invoice
 from tui import render
 from tui.screens.job_detail import JobDetailScreen
+from tui.screens.job_form import JobFormScreen
 from tui.screens.proposals import LIST_CSS, PAGE_SIZE, PagedListScreen
 
 
@@ -71,8 +73,10 @@ class JobListScreen(PagedListScreen):
         ("total", "Total", 12),
     )
     NARROW_DROP = ("next",)
-    EMPTY_HINT = "No jobs yet. Approve a proposal and press j to turn it into a job."
+    EMPTY_HINT = ("No jobs yet. Press n for a new job, or approve a proposal and press j "
+                  "to turn it into one.")
     BINDINGS = [
+        Binding("n", "new", "New", id="jobs.new"),
         Binding("enter", "open", "Open", id="jobs.open"),
         Binding("f", "cycle_filter", "Filter", id="jobs.filter"),
         Binding("o", "cycle_sort", "Sort", id="jobs.sort"),
@@ -115,3 +119,6 @@ class JobListScreen(PagedListScreen):
         job_id = self.highlighted_id()
         if job_id is not None:
             self.app.push_screen(JobDetailScreen(job_id))
+
+    def action_new(self) -> None:
+        self.app.push_screen(JobFormScreen())

@@ -8,6 +8,11 @@ where the issue is silent: times are typed as ``08:30``, dates as ``2026-03-31``
 repeating schedule ends either on a date or after a number of visits (the rule needs exactly
 one, so typing one clears the other); the preview lists at most ``PREVIEW_LIMIT`` dates and
 then says how many more; the time spent on a visit starts at its scheduled length.
+
+The schedule fields (ids ``s-date`` … ``s-assignee``), how they are read and their preview
+are module functions (:func:`schedule_rows`, :func:`read_schedule`,
+:func:`schedule_preview`, ...) so the new-job form (:mod:`tui.screens.job_form`) shows the
+same fields with the same checks as this dialog.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
@@ -47,7 +53,7 @@ def _field_row(label: str, *widgets: Widget) -> Horizontal:
                       classes="form-row")
 
 
-def _staff_options(staff: Sequence[UserRow]) -> list[tuple[Text, int]]:
+def staff_options(staff: Sequence[UserRow]) -> list[tuple[Text, int]]:
     return [(Text("Nobody yet"), NOBODY)] + [(render.plain(u.name), u.id) for u in staff]
 
 
@@ -143,6 +149,108 @@ class NoteDialog(_FormDialog):
 
 # --------------------------------------------------------------------------- schedule
 
+# validation field -> widget id, for the schedule fields below
+SCHEDULE_FIELDS = {
+    "start date": "s-date", "start time": "s-time", "duration": "s-duration",
+    "repeat": "s-repeat", "interval": "s-interval", "until": "s-until", "count": "s-count",
+    "ends": "s-until", "assignee": "s-assignee",
+}
+
+
+def schedule_rows(start: dt.date | None, staff: Sequence[UserRow]) -> list[Horizontal]:
+    """The fields of a schedule rule, starting on ``start`` (None: the date left empty)."""
+    return [
+        _field_row(
+            "Date", Input(start.isoformat() if start else "", id="s-date", compact=True,
+                          classes="date", placeholder="YYYY-MM-DD"),
+            Label("Time", classes="field-label", markup=False),
+            Input("09:00", id="s-time", compact=True, classes="time"),
+            Label("Minutes", classes="field-label", markup=False),
+            Input("60", id="s-duration", compact=True, classes="time"),
+        ),
+        _field_row(
+            "Repeat", Select([(Text(t), k) for k, t in REPEATS], value="once",
+                             allow_blank=False, id="s-repeat", compact=True),
+            Label("Every", classes="field-label", markup=False),
+            Input("1", id="s-interval", compact=True, classes="tiny"),
+        ),
+        _field_row(
+            "Until", Input("", id="s-until", compact=True, classes="date",
+                           placeholder="YYYY-MM-DD"),
+            Label("or visits", classes="field-label", markup=False),
+            Input("", id="s-count", compact=True, classes="tiny", placeholder="n"),
+        ),
+        _field_row(
+            "Who", Select(staff_options(staff), value=NOBODY, allow_blank=False,
+                          id="s-assignee", compact=True),
+        ),
+    ]
+
+
+def read_schedule(root: DOMNode) -> ScheduleData:
+    """The schedule the fields under ``root`` describe; raises ValidationError naming the field."""
+    repeat = root.query_one("#s-repeat", Select).value
+    kind = repeat if isinstance(repeat, str) else "once"
+    until = count = None
+    interval = 1
+    if kind != "once":
+        if kind != "weekly":
+            interval = validate.positive_int(root.query_one("#s-interval", Input).value or "1",
+                                             "interval", maximum=52)
+        until = validate.parse_date(root.query_one("#s-until", Input).value, "until")
+        count_text = root.query_one("#s-count", Input).value.strip()
+        count = validate.positive_int(count_text, "count", maximum=500) if count_text else None
+    assignee = root.query_one("#s-assignee", Select).value
+    start_date = validate.parse_date(root.query_one("#s-date", Input).value, "start date",
+                                     required=True)
+    assert start_date is not None  # required=True raises instead
+    return ScheduleData(
+        start_date=start_date,
+        start_time=root.query_one("#s-time", Input).value,
+        duration_minutes=parse_minutes(root.query_one("#s-duration", Input).value, "duration"),
+        rule=Rule(kind, interval, until, count),
+        assignee_id=assignee if isinstance(assignee, int) and assignee != NOBODY else None,
+    )
+
+
+def schedule_end_typed(root: DOMNode, event: Input.Changed) -> None:
+    """An end date and a number of visits exclude each other: typing one clears the other."""
+    if event.value.strip():
+        other = {"s-until": "#s-count", "s-count": "#s-until"}.get(event.input.id or "")
+        if other:
+            root.query_one(other, Input).value = ""
+
+
+def sync_repeat_fields(root: DOMNode) -> None:
+    """Only a repeating rule has an end; only every N weeks/months an interval."""
+    repeat = root.query_one("#s-repeat", Select).value
+    recurring = repeat not in ("once", Select.NULL)
+    for widget_id in ("#s-until", "#s-count"):
+        root.query_one(widget_id).disabled = not recurring
+    root.query_one("#s-interval").disabled = repeat not in ("every_n_weeks", "monthly")
+
+
+def preview_text(starts: Sequence[dt.datetime]) -> Text:
+    """``N visits:`` and the first ``PREVIEW_LIMIT`` starts, then how many more."""
+    lines = Text(no_wrap=True, overflow="ellipsis")
+    word = "visit" if len(starts) == 1 else "visits"
+    lines.append(f"{len(starts)} {word}:\n", style="bold")
+    for at in starts[:PREVIEW_LIMIT]:
+        lines.append(f"  {at:%a %Y-%m-%d %H:%M}\n")
+    if len(starts) > PREVIEW_LIMIT:
+        lines.append(f"  … and {len(starts) - PREVIEW_LIMIT} more, the last on "
+                     f"{starts[-1]:%a %Y-%m-%d}", style="dim")
+    return lines
+
+
+def schedule_preview(root: DOMNode) -> tuple[Text, bool]:
+    """The preview of the fields under ``root``, and whether they make a valid schedule."""
+    try:
+        starts = preview_schedule(read_schedule(root))
+    except ValidationError as exc:
+        return Text(f"Preview: {render.error_text(exc)}", style="dim"), False
+    return preview_text(starts), True
+
 
 @dataclass(frozen=True)
 class ScheduleRequest:
@@ -157,11 +265,7 @@ class ScheduleDialog(_FormDialog):
         Binding("ctrl+s", "confirm", "Schedule", id="schedule_dialog.confirm"),
         Binding("escape", "cancel", "Cancel", id="schedule_dialog.cancel"),
     ]
-    FIELDS = {
-        "start date": "s-date", "start time": "s-time", "duration": "s-duration",
-        "repeat": "s-repeat", "interval": "s-interval", "until": "s-until", "count": "s-count",
-        "ends": "s-until", "assignee": "s-assignee",
-    }
+    FIELDS = SCHEDULE_FIELDS
 
     def __init__(self, job_label: str, staff: Sequence[UserRow], today: dt.date) -> None:
         super().__init__()
@@ -172,29 +276,7 @@ class ScheduleDialog(_FormDialog):
             yield Label(f"Schedule visits: {render.one_line(self.job_label)}", markup=False,
                         classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield _field_row(
-                    "Date", Input(self.today.isoformat(), id="s-date", compact=True, classes="date"),
-                    Label("Time", classes="field-label", markup=False),
-                    Input("09:00", id="s-time", compact=True, classes="time"),
-                    Label("Minutes", classes="field-label", markup=False),
-                    Input("60", id="s-duration", compact=True, classes="time"),
-                )
-                yield _field_row(
-                    "Repeat", Select([(Text(t), k) for k, t in REPEATS], value="once",
-                                     allow_blank=False, id="s-repeat", compact=True),
-                    Label("Every", classes="field-label", markup=False),
-                    Input("1", id="s-interval", compact=True, classes="tiny"),
-                )
-                yield _field_row(
-                    "Until", Input("", id="s-until", compact=True, classes="date",
-                                   placeholder="YYYY-MM-DD"),
-                    Label("or visits", classes="field-label", markup=False),
-                    Input("", id="s-count", compact=True, classes="tiny", placeholder="n"),
-                )
-                yield _field_row(
-                    "Who", Select(_staff_options(self.staff), value=NOBODY, allow_blank=False,
-                                  id="s-assignee", compact=True),
-                )
+                yield from schedule_rows(self.today, self.staff)
                 yield Label("", id="dialog-error", classes="field-error", markup=False)
                 yield Static("", id="s-preview")
             save = self.crm.key_for("schedule_dialog.confirm", "ctrl+s")
@@ -206,59 +288,21 @@ class ScheduleDialog(_FormDialog):
 
     def request(self) -> ScheduleData:
         """The schedule the fields describe; raises ValidationError naming the field."""
-        repeat = self.query_one("#s-repeat", Select).value
-        kind = repeat if isinstance(repeat, str) else "once"
-        until = count = None
-        interval = 1
-        if kind != "once":
-            if kind != "weekly":
-                interval = validate.positive_int(self.query_one("#s-interval", Input).value or "1",
-                                                 "interval", maximum=52)
-            until = validate.parse_date(self.query_one("#s-until", Input).value, "until")
-            count_text = self.query_one("#s-count", Input).value.strip()
-            count = validate.positive_int(count_text, "count", maximum=500) if count_text else None
-        assignee = self.query_one("#s-assignee", Select).value
-        return ScheduleData(
-            start_date=validate.parse_date(self.query_one("#s-date", Input).value, "start date",
-                                           required=True) or self.today,
-            start_time=self.query_one("#s-time", Input).value,
-            duration_minutes=parse_minutes(self.query_one("#s-duration", Input).value, "duration"),
-            rule=Rule(kind, interval, until, count),
-            assignee_id=assignee if isinstance(assignee, int) and assignee != NOBODY else None,
-        )
+        return read_schedule(self)
 
     @on(Input.Changed)
     @on(Select.Changed)
     def _changed(self, event: Input.Changed | Select.Changed) -> None:
-        # an end date and a number of visits exclude each other: typing one clears the other
-        if isinstance(event, Input.Changed) and event.value.strip():
-            other = {"s-until": "#s-count", "s-count": "#s-until"}.get(event.input.id or "")
-            if other:
-                self.query_one(other, Input).value = ""
+        if isinstance(event, Input.Changed):
+            schedule_end_typed(self, event)
         self._refresh()
 
     def _refresh(self) -> None:
-        repeat = self.query_one("#s-repeat", Select).value
-        recurring = repeat not in ("once", Select.NULL)
-        for widget_id in ("#s-interval", "#s-until", "#s-count"):
-            self.query_one(widget_id).disabled = not recurring
-        self.query_one("#s-interval").disabled = repeat not in ("every_n_weeks", "monthly")
-        preview = self.query_one("#s-preview", Static)
-        try:
-            starts = preview_schedule(self.request())
-        except ValidationError as exc:
-            preview.update(Text(f"Preview: {render.error_text(exc)}", style="dim"))
-            return
-        self.clear_error()
-        lines = Text(no_wrap=True, overflow="ellipsis")
-        word = "visit" if len(starts) == 1 else "visits"
-        lines.append(f"{len(starts)} {word}:\n", style="bold")
-        for at in starts[:PREVIEW_LIMIT]:
-            lines.append(f"  {at:%a %Y-%m-%d %H:%M}\n")
-        if len(starts) > PREVIEW_LIMIT:
-            lines.append(f"  … and {len(starts) - PREVIEW_LIMIT} more, the last on "
-                         f"{starts[-1]:%a %Y-%m-%d}", style="dim")
-        preview.update(lines)
+        sync_repeat_fields(self)
+        text, ok = schedule_preview(self)
+        self.query_one("#s-preview", Static).update(text)
+        if ok:
+            self.clear_error()
 
     def action_confirm(self) -> None:
         try:
@@ -308,7 +352,7 @@ class CompleteVisitDialog(_FormDialog):
                     Input(self.today.isoformat(), id="l-date", compact=True, classes="date"),
                 )
                 yield _field_row(
-                    "Who", Select(_staff_options(self.staff),
+                    "Who", Select(staff_options(self.staff),
                                   value=self.technician_id if self.technician_id in known else NOBODY,
                                   allow_blank=False, id="l-technician", compact=True),
                 )
