@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 @dataclass
 class SyncReport:
     events: list[str] = field(default_factory=list)  # what changed, in sentences
+    routine: list[str] = field(default_factory=list)  # changed as expected (a text delivered)
     errors: list[str] = field(default_factory=list)  # what could not be done, and why
     notes: list[str] = field(default_factory=list)  # nothing wrong, worth knowing
 
@@ -82,6 +83,7 @@ def sync_all(db: Database, config: AppConfig, secrets: Secrets, tier: str, *,
                 finally:
                     twilio.close()
                 report.events += texts.events
+                report.routine += texts.routine
                 if texts.error:
                     report.errors.append(texts.error)
     else:

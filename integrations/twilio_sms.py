@@ -422,8 +422,13 @@ def send_reminders(db: Database, gateway: TwilioGateway | None, tier: str, day: 
 
 @dataclass
 class MessageSyncResult:
-    events: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # worth telling: a failure, a lost text
+    routine: list[str] = field(default_factory=list)  # a text on its way or delivered
     error: str | None = None
+
+
+# delivery news nobody needs a popup for (the client's message log shows it)
+ROUTINE_STATUSES = (*messaging.IN_FLIGHT, "delivered", "read")
 
 
 def sync_messages(db: Database, gateway: TwilioGateway, tier: str, *,
@@ -461,8 +466,10 @@ def sync_messages(db: Database, gateway: TwilioGateway, tier: str, *,
                 if state.error_code else state.error_message
             if messaging.status_seen(db, m.id, state.status, error_code=state.error_code,
                                      error_message=words, actor=actor):
-                result.events.append(f"Text to {m.to_phone}: "
-                                     f"{messaging.STATUS_WORDS.get(state.status, state.status)}.")
+                said = (result.routine if state.status in ROUTINE_STATUSES
+                        else result.events)
+                said.append(f"Text to {m.to_phone}: "
+                            f"{messaging.STATUS_WORDS.get(state.status, state.status)}.")
     except IntegrationError as exc:
         result.error = str(exc)
     return result

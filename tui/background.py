@@ -232,10 +232,10 @@ class IntegrationPoll:
         self.calls += asked
         self.view.sync_problem = problem
         self.publish()
-        if events:
+        for event in events:  # a payment recorded, a lost text found: worth saying
+            self.app.notice(event, title="Payments and texts", severity="information")
+        if asked:  # a delivery status may have moved too, which is not worth a popup
             self.app.note_data_changed()
-            for event in events:
-                self.app.notice(event, title="Payments and texts", severity="information")
             screen = self.app.screen
             resume = getattr(screen, "on_screen_resume", None)
             if callable(resume):  # the screen on show reloads, as when one comes back to it

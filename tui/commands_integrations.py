@@ -59,12 +59,12 @@ class Sync:
             report = sync_all(runtime.db, runtime.config, runtime.secrets, tier)
         finally:
             runtime.close()
-        for line in report.events:
+        for line in report.events + report.routine:
             print(one_line(line))
         if not args.quiet:
             for line in report.notes:
                 print(one_line(line))
-            if not report.events and report.ok:
+            if not report.events and not report.routine and report.ok:
                 print("Nothing changed.")
         for line in report.errors:
             _err(line)

@@ -101,9 +101,12 @@ def test_a_text_goes_out_once_with_twilios_wire_format_and_its_status_is_followe
 
     twilio_fake.set_status(outcome.sid, "delivered")
     result = twilio_sms.sync_messages(db, gateway, PREMIUM)
-    assert result.error is None and result.events == [f"Text to {PHONE}: delivered."]
+    # delivered is the expected news: routine, not an event the app pops up
+    assert result.error is None and result.events == []
+    assert result.routine == [f"Text to {PHONE}: delivered."]
     assert _log(db, cid)[0].status == "delivered"
-    assert twilio_sms.sync_messages(db, gateway, PREMIUM).events == []  # delivered is final
+    again = twilio_sms.sync_messages(db, gateway, PREMIUM)
+    assert again.events == again.routine == []  # delivered is final
 
 
 def test_a_carrier_failure_is_shown_in_plain_words(db, twilio_fake, gateway):

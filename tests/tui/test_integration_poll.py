@@ -136,3 +136,39 @@ async def test_run_app_wiring_starts_the_poll_with_the_license_check(ui_db):
             assert timer is not None and 60 <= timer._interval <= 300
             assert app.integration_poll.view is app.background.view  # one status line
 
+
+
+async def test_a_delivery_status_reaches_the_open_client_page_without_a_popup(ui_db):
+    from core import messaging
+    from integrations import twilio_sms
+    from integrations.http import RetryPolicy
+    from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+    from tests.tui.test_sms_dialog import sms_app
+    from tests.tui.test_sms_from_records import _acme, _client_page
+
+    os.environ["TSSG_CRM_TWILIO_ACCOUNT_SID"] = ACCOUNT_SID
+    os.environ["TSSG_CRM_TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
+    try:
+        with FakeTwilio() as twilio:
+            cid = _acme(ui_db)
+            app = sms_app(ui_db, twilio)
+            gateway = twilio_sms.TwilioGateway.from_config(
+                app.config, load_secrets(paths_for(_home()).secrets_file),
+                policy=RetryPolicy(retries=0, backoff=0))
+            try:
+                twilio_sms.send_message(ui_db, gateway, "premium", "client", cid,
+                                        messaging.CUSTOM, body="Hi Ana, see you at nine.")
+            finally:
+                gateway.close()
+            poll = _poll(app)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _client_page(pilot, cid)
+                assert "Queued at Twilio" in screen_text(app)
+                twilio.set_status(twilio.sent[0]["sid"], "delivered")
+                poll.run_round()
+                await wait_until(pilot, lambda: poll.rounds == 1, "the poll")
+                assert poll.calls == 1 and notices(app) == []
+                await wait_until(pilot, lambda: "Delivered" in screen_text(app),
+                                 "the new status on the page on show")
+    finally:
+        del os.environ["TSSG_CRM_TWILIO_ACCOUNT_SID"], os.environ["TSSG_CRM_TWILIO_AUTH_TOKEN"]

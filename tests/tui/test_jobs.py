@@ -331,3 +331,82 @@ async def test_bad_time_spent_is_refused_in_the_dialog_and_nothing_is_written(ui
         assert "Time spent: 'lots' is not a number of minutes" in screen_text(app)
         assert isinstance(app.screen, CompleteVisitDialog)
     assert table_dump(db) == before
+
+
+async def test_cancel_one_visit_keeps_the_job_and_its_other_visits(ui_db):
+    db = ui_db
+    job_id = make_job(db, make_client(db, "Dana Ortiz"), today=TODAY,
+                      schedule=schedule(TODAY, "09:00", rule=Rule("weekly", count=3)))
+    first, second, third = visit_ids(db, job_id)
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_job(pilot, job_id)
+        await pilot.press("down")  # the second visit
+        assert screen.highlighted_visit().id == second
+        await pilot.press("X")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # asked, then kept
+        await settle(pilot)
+        assert [v.status for v in _job(db, job_id).visits] == ["scheduled"] * 3
+        await pilot.press("X")
+        await settle(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: _job(db, job_id).visits[1].status == "cancelled",
+                         "the visit cancelled")
+        assert [v.status for v in _job(db, job_id).visits] == [
+            "scheduled", "cancelled", "scheduled"]
+        assert _job(db, job_id).status == "scheduled"
+        await settle(pilot)
+        assert "Visit cancelled." in notices(app)
+        assert "Visits (3, 2 open)" in screen_text(app)
+        # a cancelled visit has nothing left to cancel: the key is not offered for it
+        assert screen.highlighted_visit().id == second
+        assert screen.check_action("cancel_visit", ()) is False
+
+
+async def test_edit_the_job_from_its_page(ui_db):
+    db = ui_db
+    job_id = make_job(db, make_client(db, "Eli Brandt"), title="Gutter repair", today=TODAY)
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_job(pilot, job_id)
+        await pilot.press("e")
+        await settle(pilot)
+        from tui.screens.job_form import JobFormScreen
+
+        form = app.screen
+        assert isinstance(form, JobFormScreen)
+        await wait_until(pilot, lambda: form._initial is not None, "the form loaded")
+        await _set(pilot, "#j-title", "Gutter repair and downspouts")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen, "back on the job page")
+        assert _job(db, job_id).title == "Gutter repair and downspouts"
+        await wait_until(pilot, lambda: "Gutter repair and downspouts" in screen_text(app),
+                         "the new title shown")
+
+
+async def test_a_new_job_from_the_client_page_is_for_that_client(ui_db):
+    db = ui_db
+    cid = make_client(db, "Fay Okafor")
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(cid)
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        from tui.screens.job_form import JobFormScreen
+
+        form = app.screen
+        assert isinstance(form, JobFormScreen)
+        await wait_until(pilot, lambda: form._initial is not None, "the form loaded")
+        assert "Fay Okafor" in screen_text(app)
+        await _set(pilot, "#j-title", "Spring cleanup")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen), "the job page")
+    with db.read() as s:
+        from core.models import Job
+
+        [job] = s.scalars(select(Job)).all()
+        assert (job.client_id, job.title) == (cid, "Spring cleanup")

@@ -5,6 +5,13 @@ open and owed, and what happened lately, from :func:`core.overview.client_overvi
 ``x`` exports everything about the client (a data-access request) to a zip in the data
 folder's ``exports``, ``A`` anonymises the client after a confirmation (personal data erased,
 invoices and payments kept), escape goes back. The arrow keys and page keys scroll. Times are shown in local time.
+
+``m`` texts the client (:mod:`tui.screens.sms_dialog`). No message template is about a client
+alone, so the text is typed by hand in the dialog (it starts with a greeting). The "Text
+messages" section is the client's message log (:func:`core.messaging.client_messages`), the
+latest ``MESSAGE_LIMIT``: when, to which number, the template and the start of the text, and
+the delivery status Twilio last reported, with the reason under a message that failed. It is
+read again whenever the page comes back after something changed (a text sent, a sync).
 """
 
 from __future__ import annotations
@@ -20,18 +27,22 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from core import clients, lists
+from core import clients, lists, messaging
 from core.errors import DomainError, NotFound
 from core.overview import ClientOverview, client_overview
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.sms_dialog import SmsDialog
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
-SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "tasks", "logs", "notes",
-            "custom", "activity")
+SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "tasks", "logs",
+            "messages", "notes", "custom", "activity")
 TASK_LIMIT = 10  # open tasks shown, soonest due first
 LOG_LIMIT = 5  # service logs shown, newest first
+MESSAGE_LIMIT = 10  # text messages shown, newest first
+# statuses that say a text did not arrive; the reason is shown under the message
+UNDELIVERED = ("not_sent", "unknown", "failed", "undelivered", "canceled")
 
 
 def _table(*columns: tuple[str, dict[str, object]]) -> Table:
@@ -63,6 +74,8 @@ class ClientDetailScreen(CrmScreen[None]):
         Binding("a", "archive", "Archive", id="client.archive"),
         Binding("a", "restore", "Restore", id="client.restore"),
         Binding("x", "export", "Export", id="client.export"),
+        Binding("m", "text_client", "Text", id="client.text"),
+        Binding("j", "new_job", "New job", id="client.new_job"),
         Binding("A", "anonymise", "Anonymise", id="client.anonymise", show=False),
     ]
 
@@ -109,11 +122,13 @@ class ClientDetailScreen(CrmScreen[None]):
             tasks = lists.list_tasks(self.db, today=self.crm.today, status="open",
                                      client_id=self.client_id, limit=TASK_LIMIT)
             logs = lists.list_service_logs(self.db, client_id=self.client_id, limit=LOG_LIMIT)
+            messages = messaging.client_messages(self.db, self.client_id,
+                                                 limit=MESSAGE_LIMIT + 1)
         except NotFound as exc:
             self.app.call_from_thread(self._gone, exc)
             return
         self.app.call_from_thread(self._show, overview, tasks.rows, logs.rows,
-                                  tasks.has_more, logs.has_more)
+                                  tasks.has_more, logs.has_more, messages)
 
     def _gone(self, error: NotFound) -> None:
         self.notice(str(error), severity="error")
@@ -121,7 +136,8 @@ class ClientDetailScreen(CrmScreen[None]):
 
     def _show(self, ov: ClientOverview, tasks: list[lists.TaskRow] | None = None,
               logs: list[lists.ServiceLogRow] | None = None, more_tasks: bool = False,
-              more_logs: bool = False) -> None:
+              more_logs: bool = False,
+              messages: list[messaging.MessageView] | None = None) -> None:
         self.overview = ov
         self.query_one("#client-detail").loading = False
         self.query_one("#client-header", Static).update(self._header(ov))
@@ -139,6 +155,12 @@ class ClientDetailScreen(CrmScreen[None]):
                       self._tasks(tasks))
         self._section("logs", f"Service logs ({len(logs)}{'+' if more_logs else ''}, newest)",
                       self._logs(logs))
+        messages = messages or []
+        more_messages = len(messages) > MESSAGE_LIMIT
+        messages = messages[:MESSAGE_LIMIT]
+        self._section("messages", f"Text messages ({len(messages)}"
+                      f"{'+' if more_messages else ''}, newest)" if messages else
+                      "Text messages", self._messages(messages))
         self._section("notes", "Notes", render.paragraph(ov.notes) if ov.notes else None)
         self._section("custom", "Custom fields", self._custom(ov))
         self._section("activity", "Recent activity", self._activity(ov))
@@ -208,14 +230,16 @@ class ClientDetailScreen(CrmScreen[None]):
     def _addresses(ov: ClientOverview) -> Table | None:
         if not ov.addresses:
             return None
-        table = _table(("kind", {}), ("label", {"ratio": 1}), ("address", {"ratio": 4}))
+        table = _table(("kind", {}), ("label", {"ratio": 1}), ("address", {"ratio": 4}),
+                       ("usps", {}))
         for a in ov.addresses:
             place = ", ".join(
                 p for p in (a.line1, a.line2, a.city, " ".join(x for x in (a.region, a.postal_code) if x),
                             a.country) if p
             )
+            usps = "✓ validated" if a.validated else "not validated" if a.country == "US" else ""
             table.add_row(_dim(a.kind.capitalize()), render.plain(a.label, style="bold"),
-                          render.plain(place))
+                          render.plain(place), _dim(usps))
         if ov.more_addresses:
             table.add_row(_dim("… more not shown"))
         return table
@@ -286,6 +310,31 @@ class ClientDetailScreen(CrmScreen[None]):
         return table
 
     @staticmethod
+    def _messages(messages: list[messaging.MessageView]) -> Table | None:
+        if not messages:
+            return None
+        table = _table(("when", {}), ("to", {}), ("what", {"ratio": 1}),
+                       ("status", {"max_width": 24}))
+        for m in messages:
+            kind = messaging.TEMPLATES.get(m.template)
+            what = Text(no_wrap=True, overflow="ellipsis", end="")
+            if kind is not None:
+                what.append(kind.label, style="dim")
+                what.append("  ")
+            what.append(render.one_line(m.body.split("\n", 1)[0]) if m.body else "")
+            status = m.status_text.split(" (")[0]  # the part in brackets is said below
+            trouble = m.status in UNDELIVERED
+            table.add_row(_dim(_local_time(m.created_at)), render.plain(render.phone(m.to_phone)),
+                          what, render.plain(status[:1].upper() + status[1:],
+                                             style="bold" if trouble else ""))
+            why = m.error_message or (m.status_text if m.status_text != status else "")
+            if trouble and why:
+                # the reason in full: it may wrap, unlike the rest of the row
+                table.add_row("", "", Text(render.one_line(why), style="dim", no_wrap=False,
+                                           end=""), "")
+        return table
+
+    @staticmethod
     def _custom(ov: ClientOverview) -> Table | None:
         if not ov.custom_fields:
             return None
@@ -310,6 +359,15 @@ class ClientDetailScreen(CrmScreen[None]):
 
     def action_edit(self) -> None:
         self.crm.edit_client(self.client_id)
+
+    def action_new_job(self) -> None:
+        from tui.screens.job_form import new_job
+
+        new_job(self.app, self.client_id)
+
+    def action_text_client(self) -> None:
+        if self.overview is not None:
+            self.app.push_screen(SmsDialog("client", self.client_id, messaging.CUSTOM))
 
     def action_archive(self) -> None:
         self._set_status("archived")

@@ -6,7 +6,9 @@ the highlighted visit, ``c`` completes it with its service log, ``h`` holds or r
 job (one key; the bottom line shows which applies), ``x`` cancels the job (asking for an
 optional reason), ``i`` creates a draft invoice from the job and opens it (or says its id
 when the invoices section cannot open it). Every step is a core service call in a thread
-worker; a refusal shows the service's reason and changes nothing.
+worker; a refusal shows the service's reason and changes nothing. ``m`` texts the client
+about the highlighted visit (:mod:`tui.screens.sms_dialog`): "on my way" for a visit still
+to come today, the visit reminder otherwise; ``t`` in the dialog switches between the two.
 
 Decisions where the issue is silent: a job billed per job that is not completed yet asks
 before invoicing in advance (the service's ``allow_incomplete``); visits are listed oldest
@@ -29,7 +31,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Static
 from textual.worker import get_current_worker
 
-from core import invoices, jobs, money
+from core import invoices, jobs, messaging, money
 from core.errors import DomainError, NotFound
 from core.lists import AddressRow, ServiceLogRow, list_addresses, list_service_logs
 from core.models import Job, Visit
@@ -37,6 +39,7 @@ from core.overview import client_names
 from core.staff import UserRow, list_users
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.sms_dialog import SmsDialog
 from tui.screens.visit_dialogs import (
     CompleteVisitDialog,
     CompletionRequest,
@@ -49,6 +52,8 @@ from tui.widgets.section_bar import SectionBar
 
 LOG_LIMIT = 50
 ACTIVE = ("unscheduled", "scheduled", "in_progress")
+VISIT_TEMPLATES = tuple(name for name, kind in messaging.TEMPLATES.items()
+                        if kind.record == "visit")
 RECURRENCE = {"weekly": "every week", "every_n_weeks": "every {n} weeks",
               "monthly": "every {n} months"}
 
@@ -98,10 +103,14 @@ class JobDetailScreen(CrmScreen[None]):
         Binding("v", "schedule", "Schedule", id="job.schedule"),
         Binding("b", "start_visit", "Start", id="job.start_visit"),
         Binding("c", "complete_visit", "Complete", id="job.complete_visit"),
+        # in the order the key hints keep them when the line is short: the daily ones first
+        Binding("i", "invoice", "Invoice", id="job.invoice"),
+        Binding("m", "text_visit", "Text", id="job.text_visit"),
+        Binding("e", "edit", "Edit", id="job.edit"),
         Binding("h", "hold", "Hold", id="job.hold"),
         Binding("h", "resume", "Resume", id="job.resume"),
         Binding("x", "cancel_job", "Cancel job", id="job.cancel"),
-        Binding("i", "invoice", "Invoice", id="job.invoice"),
+        Binding("X", "cancel_visit", "Cancel visit", id="job.cancel_visit"),
     ]
 
     def __init__(self, job_id: int) -> None:
@@ -143,8 +152,11 @@ class JobDetailScreen(CrmScreen[None]):
             return status != "on_hold"
         if action == "resume":
             return status == "on_hold"
-        if action in ("start_visit", "complete_visit"):
+        if action in ("start_visit", "complete_visit", "text_visit"):
             return self.highlighted_visit() is not None
+        if action == "cancel_visit":
+            visit = self.highlighted_visit()
+            return visit is not None and visit.status in ("scheduled", "in_progress")
         return True
 
     # ------------------------------------------------------------------ loading
@@ -339,6 +351,14 @@ class JobDetailScreen(CrmScreen[None]):
                                                  staff, visit.assignee_id, self.crm.today),
                              answered)
 
+    def action_text_visit(self) -> None:
+        visit = self.highlighted_visit()
+        if visit is None:
+            return
+        soon = visit.status == "scheduled" and visit.starts_at.date() == self.crm.today
+        template = "on_my_way" if soon else "visit_reminder"
+        self.app.push_screen(SmsDialog("visit", visit.id, template, templates=VISIT_TEMPLATES))
+
     def action_hold(self) -> None:
         job = self.view.job if self.view else None
         if job is not None:
@@ -363,6 +383,29 @@ class JobDetailScreen(CrmScreen[None]):
         self.app.push_screen(NoteDialog(
             f"Cancel job {job.number}?", "Its open visits are cancelled too. Reason "
             "(optional, kept in the history):", confirm="Cancel the job"), answered)
+
+    def action_cancel_visit(self) -> None:
+        """Cancel the highlighted visit only (the job and its other visits stay)."""
+        visit = self.highlighted_visit()
+        if visit is None:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run("cancel_visit", lambda: jobs.cancel_visit(
+                    self.db, visit.id, expected_version=visit.version))
+
+        self.app.push_screen(ConfirmScreen(
+            f"Cancel the visit of {visit.starts_at:%a %Y-%m-%d %H:%M}? The job and its other "
+            "visits stay as they are.", yes="Cancel the visit", no="Keep it"), answered)
+
+    def action_edit(self) -> None:
+        if self.view is None:
+            return
+        from tui.screens.job_form import JobFormScreen
+
+        self.app.push_screen(JobFormScreen(self.job_id))
 
     def action_invoice(self) -> None:
         job = self.view.job if self.view else None
@@ -424,6 +467,7 @@ class JobDetailScreen(CrmScreen[None]):
                 "hold": f"Job {number} is on hold.",
                 "resume": f"Job {number} resumed.",
                 "cancel": f"Job {number} was cancelled.",
+                "cancel_visit": "Visit cancelled.",
             }[kind])
         self.load()
 

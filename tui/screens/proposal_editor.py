@@ -21,6 +21,8 @@ Decisions where the issue is silent:
 - Lifecycle keys run the service straight away; decline asks for an optional reason and
   request changes for the client's note first. A refusal shows the service's own reason.
 - After converting to a job the job opens (section 3), ready for its visits.
+- ``m`` texts the client the "proposal ready" template (:mod:`tui.screens.sms_dialog`), from
+  the read-only page and the list; a draft is refused there with the reason (send it first).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from core.text import clean_text
 from tui import render
 from tui.drafts import DraftForm
 from tui.screens.base import CrmScreen
+from tui.screens.sms_dialog import SmsDialog
 from tui.screens.visit_dialogs import NoteDialog
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.line_items import (
@@ -98,6 +101,7 @@ class ProposalActions:
         Binding("d", "decline", "Decline", id="proposals.decline"),
         Binding("c", "request_changes", "Changes", id="proposals.request_changes"),
         Binding("j", "convert", "To job", id="proposals.convert"),
+        Binding("m", "text_client", "Text", id="proposals.text_client"),
     ]
 
     def proposal_target(self) -> int | None:
@@ -114,6 +118,11 @@ class ProposalActions:
 
     def action_convert(self) -> None:
         self._start("convert")
+
+    def action_text_client(self) -> None:
+        proposal_id = self.proposal_target()
+        if proposal_id is not None:
+            self.app.push_screen(SmsDialog("proposal", proposal_id, "proposal_ready"))
 
     def action_decline(self) -> None:
         self._ask("decline", NoteDialog("Decline proposal", "Why did the client say no? "
@@ -294,7 +303,7 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         self.crm.open_forms.discard(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("send", "approve", "decline", "request_changes", "convert"):
+        if action in ("send", "approve", "decline", "request_changes", "convert", "text_client"):
             return self.read_only
         if action == "save":
             return not self.read_only

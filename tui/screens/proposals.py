@@ -8,8 +8,8 @@ page, keeping the cursor on the same record.
 
 Proposals: ``n`` new, ``enter``/``e`` opens (a draft in the editor, anything else read-only),
 and on the highlighted row ``s`` send, ``a`` approve, ``d`` decline, ``c`` changes requested,
-``j`` convert to a job; each refused with the service's reason when the lifecycle forbids
-it. Expired is derived from valid-until (:func:`core.lists.list_proposals`). Below 90
+``j`` convert to a job, ``m`` text the client that it is ready; each refused with the
+service's reason when the lifecycle forbids it. Expired is derived from valid-until (:func:`core.lists.list_proposals`). Below 90
 columns the valid-until column is left out.
 """
 
@@ -291,7 +291,8 @@ class ProposalListScreen(ProposalActions, PagedListScreen):
         }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("send", "approve", "decline", "request_changes", "convert", "open"):
+        if action in ("send", "approve", "decline", "request_changes", "convert", "open",
+                      "text_client"):
             return self.highlighted_id() is not None
         return True
 
