@@ -102,8 +102,12 @@ def issue_credit_note(db: Database, invoice_id: int, amount_cents: int, reason: 
 
 
 def void(db: Database, invoice_id: int, reason: str, *, issued_on: dt.date | str | None = None,
-         expected_version: int | None = None, actor: str = "owner") -> int:
-    """Void an issued invoice with a credit note for its whole open balance; returns its id."""
+         expected_version: int | None = None, actor: str = "owner") -> int | None:
+    """Void an issued invoice with a credit note for its whole open balance; returns its id.
+
+    An invoice that never owed anything (a job invoice a paid deposit covered in full) needs
+    no credit note: it is voided as it is (None), and its job's work is free to invoice again.
+    """
     why = _reason(reason)
     on = validate.parse_date(issued_on, "issued on") or dt.date.today()
     with db.write() as s:
@@ -118,4 +122,14 @@ def void(db: Database, invoice_id: int, reason: str, *, issued_on: dt.date | str
             raise TransitionError(
                 f"{label(invoice)} has {fmt(invoice, invoice.paid_cents)} in payments; refund the "
                 "payments first, then void it.")
+        if invoice.total_cents == 0:
+            before = invoice.status
+            invoice.status = "void"
+            recompute_balance(s, invoice)
+            released = release_job_claims(s, invoice)
+            audit.record(s, actor, "invoice.void", "invoice", invoice.id,
+                         f"Voided {label(invoice)} (it owed nothing, so no credit note): {why}",
+                         client_id=invoice.client_id, before={"status": before},
+                         after={"status": "void", "released_from_job": released})
+            return None
         return _issue_note(s, invoice, invoice.balance_cents, why, on, voids=True, actor=actor).id

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from config import AppConfig, AppPaths, app_paths
@@ -35,10 +36,10 @@ from core.errors import DomainError
 from tui import START_TIME_NS
 from tui.background import BackgroundChecks, IntegrationPoll, LicenseView
 from tui.cli import __version__
-from tui.drafts import RestoreDraftScreen, discard_drafts_of, offer_drafts
+from tui.drafts import discard_drafts_of, offer_drafts
 from tui.palette import ActionCommands, RecordCommands
 from tui.render import error_text
-from tui.screens.assistant import AssistantScreen, DisclosureDialog, ExchangeLogScreen
+from tui.screens.assistant import AssistantScreen
 from tui.screens.client_detail import ClientDetailScreen
 from tui.screens.client_form import ClientFormScreen
 from tui.screens.clients import ClientListScreen
@@ -47,31 +48,17 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
 from tui.screens.import_clients import ImportClientsScreen
-from tui.screens.invoice_detail import InvoiceDetailScreen, PaymentLinkDialog
-from tui.screens.invoice_dialogs import (
-    CreditNoteDialog,
-    JobPickerDialog,
-    RecordPaymentDialog,
-    RefundDialog,
-    VoidDialog,
-)
-from tui.screens.invoice_form import ClientPickerDialog, InvoiceFormScreen
+from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoices import InvoiceListScreen
 from tui.screens.job_detail import JobDetailScreen
-from tui.screens.job_form import JobFormScreen
 from tui.screens.jobs import JobListScreen
 from tui.screens.proposal_editor import ProposalEditorScreen
 from tui.screens.proposals import ProposalListScreen
-from tui.screens.query_bar import QueryBarScreen, SchemaScreen
+from tui.screens.query_bar import QueryBarScreen
 from tui.screens.reports import ReportsScreen
-from tui.screens.schedule import MoveVisitDialog, ScheduleScreen
+from tui.screens.schedule import ScheduleScreen
 from tui.screens.settings import SettingsScreen
-from tui.screens.sms_dialog import SmsDialog
-from tui.screens.task_dialogs import TaskDialog
 from tui.screens.tasks import TaskListScreen
-from tui.screens.visit_dialogs import CompleteVisitDialog, NoteDialog, ScheduleDialog
-from tui.widgets.bar_chart import BarChart
-from tui.widgets.line_items import LineItemsEditor
 from tui.widgets.section_bar import SECTIONS
 from tui.widgets.status_line import StatusLine
 
@@ -401,22 +388,27 @@ class CrmApp(App[int]):
             self.push_screen(AssistantScreen())
 
 
+def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
 def binding_ids() -> set[str]:
-    """Every binding id the keymap may name."""
-    classes: list[type[Any]] = [CrmApp, ClientListScreen, ClientDetailScreen, ClientFormScreen,
-                                FirstRunScreen, ConfirmScreen, HelpScreen,
-                                ReportsScreen, BarChart, RestoreDraftScreen,
-                                ProposalListScreen, ProposalEditorScreen, JobListScreen,
-                                JobDetailScreen, JobFormScreen, LineItemsEditor, NoteDialog,
-                                ScheduleDialog,
-                                CompleteVisitDialog,
-                                InvoiceListScreen, InvoiceDetailScreen, InvoiceFormScreen,
-                                ClientPickerDialog, JobPickerDialog, RecordPaymentDialog,
-                                RefundDialog, CreditNoteDialog, VoidDialog, TaskListScreen,
-                                TaskDialog, ScheduleScreen, MoveVisitDialog,
-                                QueryBarScreen, SchemaScreen, AssistantScreen, DisclosureDialog,
-                                ExchangeLogScreen, SettingsScreen, ImportClientsScreen,
-                                PaymentLinkDialog, SmsDialog]
+    """Every binding id the keymap may name: the app's and those of every screen, dialog and
+    widget of ours (every module of tui.screens and tui.widgets is imported first, so a
+    dialog no section imports at start still counts)."""
+    import importlib
+    import pkgutil
+
+    import tui.screens
+    import tui.widgets
+
+    for package in (tui.screens, tui.widgets):
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+    classes: list[type[Any]] = [CrmApp] + [
+        cls for cls in _subclasses(Widget) if cls.__module__.startswith("tui.")]
     return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
 

@@ -202,39 +202,42 @@ class IntegrationPoll:
         except Exception as exc:  # the poll must never take the app down
             logger.error("payment/message poll failed",
                          exc_info=(type(exc), exc, exc.__traceback__))
-            outcome = ([], "Checking payments and texts failed; will retry.", False)
+            outcome = ([], "Checking payments and texts failed; will retry.", False, False)
         self.app.call_from_thread(self._done, *outcome)
 
-    def _poll(self) -> tuple[list[str], str, bool]:
-        """(events, quiet problem line, whether the services were asked)."""
+    def _poll(self) -> tuple[list[str], str, bool, bool]:
+        """(events, quiet problem line, whether the services were asked, whether anything
+        in the database moved)."""
         from core import messaging, payment_links
 
         db = self.app.db
         waiting = (payment_links.links_to_poll(db) or messaging.messages_to_refresh(db)
                    or messaging.messages_to_reconcile(db))
         if not waiting:
-            return [], "", False
+            return [], "", False, False
         from integrations.sync import sync_all
 
         try:
             secrets = load_secrets(self.paths.secrets_file)
         except ConfigError as exc:
-            return [], f"Payments and texts not checked: {exc}", False
+            return [], f"Payments and texts not checked: {exc}", False, False
         tier = licensing.effective_tier(self.paths, self.config)
         report = sync_all(db, self.config, secrets, tier, sleep=self.sleep)
         problem = report.errors[0] if report.errors else ""
         if len(report.errors) > 1:
             problem += f" (and {len(report.errors) - 1} more: run tssg-crm sync to see them)"
-        return report.events, problem, True
+        # asked and something moved (a payment, a status): the screens reload; otherwise the
+        # screen on show is left exactly as it is (cursor, page)
+        return report.events, problem, True, bool(report.events or report.routine)
 
-    def _done(self, events: list[str], problem: str, asked: bool) -> None:
+    def _done(self, events: list[str], problem: str, asked: bool, changed: bool) -> None:
         self.rounds += 1
         self.calls += asked
         self.view.sync_problem = problem
         self.publish()
         for event in events:  # a payment recorded, a lost text found: worth saying
             self.app.notice(event, title="Payments and texts", severity="information")
-        if asked:  # a delivery status may have moved too, which is not worth a popup
+        if changed:  # a delivery status may have moved too, which is not worth a popup
             self.app.note_data_changed()
             screen = self.app.screen
             resume = getattr(screen, "on_screen_resume", None)

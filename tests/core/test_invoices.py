@@ -684,6 +684,11 @@ def test_a_final_invoice_the_deposit_covers_in_full_is_issued_as_paid(db):
     assert (issued.status, issued.balance_cents, issued.paid_cents) == ("paid", 0, 0)
     assert issued.paid_at is not None
     assert jobs.get(db, job_id).status == "invoiced"
+    # issued by mistake: it voids without a credit note, and the work can be invoiced again
+    assert credit_notes.void(db, final.id, "Wrong visit dates", issued_on=ISSUED_ON) is None
+    assert invoices.get(db, final.id).status == "void"
+    again = invoices.get(db, invoices.create_from_job(db, job_id))
+    assert again.total_cents == 0 and again.lines[-1].description.startswith("Deposit received")
 
 
 def test_a_partly_paid_deposit_is_deducted_for_what_was_paid_and_only_once(db):

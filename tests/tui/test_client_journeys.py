@@ -439,3 +439,13 @@ async def test_the_list_pages_in_sql_and_filters_and_sorts(set_up_db):
         await pilot.press("s")  # newest first
         await settle(pilot)
         assert str(table.get_row_at(0)[0]) == f"Client {(total - 1) // 10 * 10:04d}"
+
+
+async def test_every_dialogs_keys_can_be_remapped_without_a_warning(ui_db):
+    # the dialogs opened from deep inside a screen count too (USPS, SMS, tasks, job form)
+    keymap = {"address_validation.accept": "A", "usps_bulk.stop": "S", "task_form.save": "f5",
+              "job_form.save": "f6", "job.cancel_visit": "K", "client.new_job": "J"}
+    app = make_app(ui_db, keymap=keymap)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not any("do not exist" in n for n in notices(app))

@@ -69,14 +69,16 @@ async def test_a_paid_link_is_recorded_once_and_the_open_invoice_turns_paid(ui_d
         await _open(pilot, iid)
         assert "Balance $125.00" in screen_text(app)
 
+        version = app.data_version
         poll.run_round()  # the customer has not paid yet: the link is asked about, no change
         await wait_until(pilot, lambda: poll.rounds == 1, "the first poll")
         assert poll.calls == 1 and _payments(ui_db) == 0 and notices(app) == []
+        assert app.data_version == version  # nothing moved: the screen is not reloaded
 
         stripe.pay(link_id)
         poll.run_round()
         await wait_until(pilot, lambda: poll.rounds == 2, "the second poll")
-        assert _payments(ui_db) == 1
+        assert _payments(ui_db) == 1 and app.data_version > version
         assert invoices.get(ui_db, iid).status == "paid"
         assert any("Recorded a card payment" in n for n in notices(app))
         # the invoice on screen reloads by itself

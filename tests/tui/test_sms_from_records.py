@@ -330,3 +330,33 @@ async def test_refused_with_the_reason_and_nothing_reaches_twilio(ui_db, twilio,
         assert isinstance(app.screen, SmsDialog)  # still open, with the reason
         assert any(reason in n for n in notices(app))
     assert twilio.requests == [] and _logged(ui_db) == []
+
+
+async def test_a_reminder_the_scheduled_run_sent_meanwhile_is_not_sent_twice(ui_db, twilio):
+    cid = _acme(ui_db)
+    job, vid = _visit(ui_db, cid)
+    app = sms_app(ui_db, twilio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _job_page(pilot, job)
+        await pilot.press("m")
+        dialog = await _dialog(pilot)
+        assert "reminding you" in _preview(dialog)
+        # the nightly `remind` texts the visit while the dialog is open
+        gateway = twilio_sms.TwilioGateway(Secret(ACCOUNT_SID), Secret(AUTH_TOKEN),
+                                           from_number=FROM_NUMBER, api_base=twilio.base,
+                                           timeout=5, policy=RetryPolicy(retries=0, backoff=0),
+                                           sleep=lambda s: None)
+        try:
+            report = twilio_sms.send_reminders(ui_db, gateway, "premium", TOMORROW)
+        finally:
+            gateway.close()
+        assert len(twilio.sent) == 1, report
+        await pilot.press("s")
+        await settle(pilot)
+        assert len(twilio.sent) == 1  # not twice
+        assert app.screen is dialog and "Already sent" in " ".join(
+            n.title or "" for n in app._notifications)
+        assert "texted this visit a moment ago" in _flat(app)
+        await pilot.press("s")  # asked again, knowing it: it goes
+        await settle(pilot)
+        assert len(twilio.sent) == 2

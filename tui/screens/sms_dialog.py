@@ -25,6 +25,7 @@ More decisions, for texting from a client, a visit and a proposal:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -295,14 +296,28 @@ class SmsDialog(CrmModal[bool]):
             try:
                 try:
                     send_draft(self.db, gateway, tier, draft, now=self.now, reminder=claim)
-                except messaging.AlreadyReminded:  # another run claimed it meanwhile
-                    send_draft(self.db, gateway, tier, draft, now=self.now)
+                except messaging.AlreadyReminded:
+                    # the scheduled run texted this visit between the preview and the key:
+                    # nothing more goes out unless the user asks again, knowing it
+                    self.app.call_from_thread(self._reminded_meanwhile)
+                    return
             finally:
                 gateway.close()
         except (DomainError, IntegrationError, ConfigError) as exc:
             self.app.call_from_thread(self._send_failed, exc)
             return
         self.app.call_from_thread(self._sent, draft)
+
+    def _reminded_meanwhile(self) -> None:
+        self.sending = False
+        if self.preview is not None:
+            self.preview = dataclasses.replace(self.preview, sent_before=True)
+        self.crm.note_data_changed()
+        text = ("The scheduled reminders texted this visit a moment ago, so nothing more "
+                "was sent.")
+        self._show_blocked(text)
+        self.notice(text, severity="warning", title="Already sent")
+        self._ready_hint()  # now offers to send it again, knowingly
 
     def _invalid(self, error: ValidationError) -> None:
         self.sending = False
