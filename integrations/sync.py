@@ -39,8 +39,9 @@ class SyncReport:
 def sync_all(db: Database, config: AppConfig, secrets: Secrets, tier: str, *,
              now: dt.datetime | None = None, today: dt.date | None = None,
              sleep: Callable[[float], None] = time.sleep,
-             policy: RetryPolicy = RetryPolicy()) -> SyncReport:
-    """Payment links (record paid ones, replace stale ones) and message statuses."""
+             policy: RetryPolicy = RetryPolicy(), refresh_days: int = 7) -> SyncReport:
+    """Payment links (record paid ones, replace stale ones) and message statuses (of the
+    texts of the last ``refresh_days`` still without a final status)."""
     report = SyncReport()
     moment = now or dt.datetime.now(dt.UTC)
 
@@ -67,7 +68,7 @@ def sync_all(db: Database, config: AppConfig, secrets: Secrets, tier: str, *,
         report.notes.append("No payment links to check.")
 
     if messaging.messages_to_reconcile(db, now=moment) or messaging.messages_to_refresh(
-            db, now=moment):
+            db, now=moment, days=refresh_days):
         reason = tiers.lock_reason(tier, twilio_sms.FEATURE)
         if reason:
             report.errors.append(f"Text messages were not checked: {reason}")
@@ -79,7 +80,8 @@ def sync_all(db: Database, config: AppConfig, secrets: Secrets, tier: str, *,
                 report.errors.append(f"Text messages were not checked: {exc}")
             else:
                 try:
-                    texts = twilio_sms.sync_messages(db, twilio, tier, now=moment)
+                    texts = twilio_sms.sync_messages(db, twilio, tier, now=moment,
+                                                     days=refresh_days)
                 finally:
                     twilio.close()
                 report.events += texts.events

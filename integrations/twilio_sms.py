@@ -432,7 +432,8 @@ ROUTINE_STATUSES = (*messaging.IN_FLIGHT, "delivered", "read")
 
 
 def sync_messages(db: Database, gateway: TwilioGateway, tier: str, *,
-                  now: dt.datetime | None = None, actor: str = "system") -> MessageSyncResult:
+                  now: dt.datetime | None = None, actor: str = "system",
+                  days: int = 7) -> MessageSyncResult:
     """Refresh delivery statuses and settle unconfirmed sends (found in Twilio: sent; not
     found after ten minutes: not sent, and its reminder is free again)."""
     tiers.require(tier, FEATURE)
@@ -451,7 +452,7 @@ def sync_messages(db: Database, gateway: TwilioGateway, tier: str, *,
             else:
                 messaging.never_arrived(db, m.id, actor=actor)
                 result.events.append(f"The unconfirmed text to {m.to_phone} was never sent.")
-        for m in messaging.messages_to_refresh(db, now=moment):
+        for m in messaging.messages_to_refresh(db, now=moment, days=days):
             assert m.twilio_sid
             try:
                 state = gateway.fetch(m.twilio_sid)

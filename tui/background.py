@@ -152,6 +152,9 @@ class BackgroundChecks:
 
 POLL_SECONDS = 120.0  # a paid link shows up within about two minutes while the app runs
 POLL_JITTER = 15.0
+# delivery receipts come within minutes; a text still "sent" after a day may never get one, and
+# asking Twilio about each every two minutes for a week is waste: `tssg-crm sync` covers 7 days
+POLL_TEXT_DAYS = 1
 
 
 @dataclass
@@ -211,7 +214,8 @@ class IntegrationPoll:
         from core import messaging, payment_links
 
         db = self.app.db
-        waiting = (payment_links.links_to_poll(db) or messaging.messages_to_refresh(db)
+        waiting = (payment_links.links_to_poll(db)
+                   or messaging.messages_to_refresh(db, days=POLL_TEXT_DAYS)
                    or messaging.messages_to_reconcile(db))
         if not waiting:
             return [], "", False, False
@@ -222,7 +226,8 @@ class IntegrationPoll:
         except ConfigError as exc:
             return [], f"Payments and texts not checked: {exc}", False, False
         tier = licensing.effective_tier(self.paths, self.config)
-        report = sync_all(db, self.config, secrets, tier, sleep=self.sleep)
+        report = sync_all(db, self.config, secrets, tier, sleep=self.sleep,
+                          refresh_days=POLL_TEXT_DAYS)
         problem = report.errors[0] if report.errors else ""
         if len(report.errors) > 1:
             problem += f" (and {len(report.errors) - 1} more: run tssg-crm sync to see them)"
