@@ -51,6 +51,7 @@ from tui import render
 from tui.drafts import DraftForm
 from tui.screens.address_validation import AddressValidationDialog, shown_key, validated_on
 from tui.screens.base import CrmScreen
+from tui.screens.cancel_form import cancel_form
 from tui.widgets.client_entries import AddressEditor, ContactEditor, EntryEditor
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
@@ -460,21 +461,7 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         super().on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
-        if not self.is_dirty:
-            self.draft_finished()
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.draft_finished()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen("Discard your changes to this client?", yes="Discard", no="Keep editing"),
-            answered,
-        )
+        cancel_form(self, "Discard your changes to this client?")
 
     async def action_add_contact(self) -> None:
         editors = self.contact_editors

@@ -39,6 +39,7 @@ from core.reports import JobToInvoice, jobs_to_invoice
 from tui import render
 from tui.drafts import DraftForm
 from tui.screens.base import CrmModal
+from tui.screens.cancel_form import cancel_form
 
 ResultT = TypeVar("ResultT")
 
@@ -313,21 +314,7 @@ class FormDialog(DraftForm, CrmModal[ResultT], Generic[ResultT]):
         super().on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
-        if not self.is_dirty:
-            self.draft_finished()
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.draft_finished()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen(f"Discard this {self.WHAT}?", yes="Discard", no="Keep editing"),
-            answered,
-        )
+        cancel_form(self, f"Discard this {self.WHAT}?")
 
 
 # --------------------------------------------------------------------------- invoice money
@@ -576,12 +563,12 @@ class VoidDialog(_InvoiceDialog):
     def gather(self) -> tuple[str, dt.date]:
         return self.text("void-reason"), self.day("void-date", "issued on")
 
-    def submit(self, payload: tuple[str, dt.date]) -> int:
+    def submit(self, payload: tuple[str, dt.date]) -> int | None:
         reason, on_day = payload
         return credit_notes.void(self.db, self.view.id, reason, issued_on=on_day,
                                  expected_version=self.view.version)
 
-    def succeeded(self, result: int, payload: tuple[str, dt.date]) -> None:
+    def succeeded(self, result: int | None, payload: tuple[str, dt.date]) -> None:
         self.notice(f"Voided {render.one_line(self.view.label)}.")
         self.dismiss(result)
 

@@ -44,6 +44,7 @@ from core.text import clean_text
 from tui import render
 from tui.drafts import Draft, DraftForm
 from tui.screens.base import CrmModal, CrmScreen
+from tui.screens.cancel_form import cancel_form
 from tui.screens.invoice_dialogs import parse_day
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.line_items import LineChoices, LineItemsEditor, load_choices
@@ -392,22 +393,7 @@ class InvoiceFormScreen(DraftForm, CrmScreen[int | None]):
         super().on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
-        if not self.is_dirty:
-            self.draft_finished()
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.draft_finished()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen("Discard your changes to this invoice?", yes="Discard",
-                          no="Keep editing"),
-            answered,
-        )
+        cancel_form(self, "Discard your changes to this invoice?")
 
     # ------------------------------------------------------------------ drafts
 

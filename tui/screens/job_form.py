@@ -2,11 +2,12 @@
 
 ``n`` on the jobs list or "New job" in the command palette opens :class:`JobFormScreen`;
 ``JobFormScreen(client_id=...)`` starts it for one client, ``JobFormScreen(job_id=...)``
-edits a job. The form is the proposal editor's (:mod:`tui.screens.proposal_editor`): the
-client found as you type, the client's service address, title, description, billing, the
-line items with the discount on all (:class:`tui.widgets.line_items.LineItemsEditor`) and,
-on a new job only, a first schedule with the schedule dialog's own fields and live preview
-of the visit dates (:mod:`tui.screens.visit_dialogs`).
+edits a job. The form is laid out like the proposal editor's: the client found as you type
+and the client's service address (:mod:`tui.screens.client_picking`, shared with the proposal
+editor), title, description, billing, the line items with the discount on all
+(:class:`tui.widgets.line_items.LineItemsEditor`) and, on a new job only, a first schedule
+with the schedule dialog's own fields and live preview of the visit dates
+(:mod:`tui.screens.visit_dialogs`).
 
 ``ctrl+s`` saves through :func:`core.jobs.create_job` (the job and its visits in one
 transaction), then the job's page opens; an edit saves through :func:`core.jobs.edit_job`
@@ -38,10 +39,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.widgets.select import InvalidSelectValueError
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -52,20 +51,13 @@ from core.lines import LineData, as_line_data
 from core.lists import AddressRow, list_addresses
 from core.models import Job
 from core.overview import client_names
-from core.search import search, terms
 from core.staff import UserRow, list_users
 from core.text import clean_text
 from tui import render
 from tui.drafts import DraftForm
 from tui.screens.base import CrmScreen
-from tui.screens.proposal_editor import (
-    CLIENT_MATCHES,
-    CLIENT_SEARCH_DEBOUNCE,
-    NO_ADDRESS,
-)
-from tui.screens.proposal_editor import (
-    _address_label as address_label,
-)
+from tui.screens.cancel_form import cancel_form
+from tui.screens.client_picking import NO_ADDRESS, ClientPicking, form_row
 from tui.screens.visit_dialogs import (
     NOBODY,
     REPEATS,
@@ -109,12 +101,14 @@ class _Loaded:
     staff: list[UserRow]
 
 
-class JobFormScreen(DraftForm, CrmScreen[int | None]):
+class JobFormScreen(DraftForm, ClientPicking, CrmScreen[int | None]):
     """Dismisses with the job's id once saved (a new job's page then opens), or None."""
 
     DRAFT_KIND = "job"
     DRAFT_MODE = "jobs"
     DRAFT_NOUN = "job"
+    CLIENT_FIELD = "j-client"
+    ADDRESS_FIELD = "j-address"
 
     CSS_PATH = "job_form.tcss"
     HELP_TITLE = "Job form"
@@ -128,15 +122,11 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
         super().__init__()
         self.job_id = job_id
         self.job: Job | None = None
-        self.client_id: int | None = client_id
+        self.client_id = client_id
         self._initial: tuple[object, ...] | None = None
         self._initial_lines: tuple[object, ...] | None = None
         self._saving = False
         self._billing_auto = job_id is None  # billing follows the repeat until picked
-        self._client_timer: Timer | None = None
-        self._client_generation = 0
-        self._client_matches: list[tuple[int, str]] = []
-        self._skip_client_value: str | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -148,15 +138,10 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
                             id="form-title", markup=False)
                 yield self.draft_status()
             yield Label("", id="form-error", classes="field-error", markup=False)
-            yield from self._row("Client", Input(id="j-client", compact=True,
-                                                 placeholder="Type a name to find the client"))
-            yield OptionList(id="j-client-matches", compact=True)
-            yield from self._row("Address", Select([(Text("No service address"), NO_ADDRESS)],
-                                                   value=NO_ADDRESS, allow_blank=False,
-                                                   id="j-address", compact=True))
-            yield from self._row("Title", Input(id="j-title", compact=True,
-                                                placeholder="e.g. Weekly office clean"))
-            yield from self._row("Details", TextArea(id="j-desc", compact=True))
+            yield from self.client_rows()
+            yield from form_row("Title", Input(id="j-title", compact=True,
+                                               placeholder="e.g. Weekly office clean"))
+            yield from form_row("Details", TextArea(id="j-desc", compact=True))
             with Horizontal(classes="form-row"):
                 yield Label("Billing", classes="field-label", markup=False)
                 yield Select([(Text(label), key) for key, label, _hint in BILLING],
@@ -174,13 +159,6 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
                                     markup=False)
                     yield Static("", id="s-preview")
         yield KeyHints()
-
-    @staticmethod
-    def _row(label: str, widget: Widget) -> ComposeResult:
-        with Horizontal(classes="form-row"):
-            yield Label(label, classes="field-label", markup=False)
-            yield widget
-        yield Label("", id=f"{widget.id}-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
         self.crm.open_forms.add(self)
@@ -266,20 +244,6 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
         self.query_one("#j-client" if self.client_id is None else "#j-title").focus()
         await self.draft_ready(self.job_id)
 
-    def _show_addresses(self, addresses: list[AddressRow], selected: int | None) -> None:
-        ordered = sorted(addresses, key=lambda a: (a.kind != "service", a.id))
-        options = [(Text("No service address"), NO_ADDRESS)] + [(address_label(a), a.id)
-                                                                for a in ordered]
-        select = self.query_one("#j-address", Select)
-        select.set_options(options)
-        ids = {a.id for a in ordered}
-        if selected in ids:
-            select.value = selected
-        elif ordered and ordered[0].kind == "service":
-            select.value = ordered[0].id  # a client's first property is the usual place
-        else:
-            select.value = NO_ADDRESS
-
     # ------------------------------------------------------------------ state
 
     def _schedule_values(self) -> dict[str, str]:
@@ -309,8 +273,7 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
 
     def gather(self) -> tuple[JobData, ScheduleData | None]:
         """What the form says, as the service's input; raises ValidationError on bad syntax."""
-        if self.client_id is None:
-            raise ValidationError("client", "choose a client (type a name, then pick one)")
+        client_id = self.picked_client()
         title = self.query_one("#j-title", Input).value
         validate.required_line(title, "title", 300)  # the service's check, before the lines'
         editor = self.query_one(LineItemsEditor)
@@ -320,12 +283,11 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
             discount_kind, discount_value = self.job.discount_kind, self.job.discount_value
         else:
             discount_kind, discount_value = editor.discount()
-        address = self.query_one("#j-address", Select).value
         billing = self.query_one("#j-billing", Select).value
         data = JobData(
-            client_id=self.client_id,
+            client_id=client_id,
             title=title,
-            address_id=address if isinstance(address, int) and address != NO_ADDRESS else None,
+            address_id=self.picked_address(),
             description=self.query_one("#j-desc", TextArea).text,
             lines=lines,
             billing=billing if isinstance(billing, str) else None,
@@ -417,95 +379,6 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
         text.no_wrap = False  # beside the fields the "… and N more" line may need two rows
         preview.update(text)
 
-    # ------------------------------------------------------------------ client lookup
-
-    def _set_client_text(self, name: str) -> None:
-        shown = render.one_line(name)
-        self._skip_client_value = shown
-        self.query_one("#j-client", Input).value = shown
-
-    @on(Input.Changed, "#j-client")
-    def _client_typed(self, event: Input.Changed) -> None:
-        if self._skip_client_value is not None and event.value == self._skip_client_value:
-            self._skip_client_value = None
-            return
-        self._skip_client_value = None
-        self.client_id = None  # typing means choosing again
-        if self._client_timer is not None:
-            self._client_timer.stop()
-        self._client_generation += 1
-        generation, value = self._client_generation, event.value
-        if not terms(value):
-            self._hide_client_matches()
-            return
-        self._client_timer = self.set_timer(
-            CLIENT_SEARCH_DEBOUNCE, lambda: self._find_clients(value, generation))
-
-    @work(thread=True, exclusive=True, group="job-form-client-search", exit_on_error=False)
-    def _find_clients(self, text: str, generation: int) -> None:
-        hits = search(self.db, text, limit=40, kinds=("client", "contact"))
-        ids: list[int] = []
-        for hit in hits:
-            if hit.client_id is not None and hit.client_id not in ids:
-                ids.append(hit.client_id)
-        names = client_names(self.db, ids[:CLIENT_MATCHES])
-        found = [(cid, names[cid]) for cid in ids[:CLIENT_MATCHES] if cid in names]
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_client_matches, found, generation)
-
-    def _show_client_matches(self, found: list[tuple[int, str]], generation: int) -> None:
-        if generation != self._client_generation:
-            return
-        matches = self.query_one("#j-client-matches", OptionList)
-        self._client_matches = found
-        matches.clear_options()
-        if not found:
-            matches.add_option(Option(render.plain("No client matches; add clients in section 1",
-                                                   style="dim"), disabled=True))
-        for _cid, name in found:
-            matches.add_option(Option(render.plain(name)))
-        matches.border_title = "↓ to choose, enter picks"
-        matches.display = True
-
-    def _hide_client_matches(self) -> None:
-        self._client_matches = []
-        self.query_one("#j-client-matches").display = False
-
-    def on_key(self, event: Any) -> None:
-        focused = self.focused
-        if event.key == "down" and focused is not None and focused.id == "j-client" and (
-                self._client_matches):
-            event.stop()
-            matches = self.query_one("#j-client-matches", OptionList)
-            matches.highlighted = 0
-            matches.focus()
-
-    @on(Input.Submitted, "#j-client")
-    def _client_enter(self) -> None:
-        if self._client_matches:
-            self._pick_client(0)
-
-    @on(OptionList.OptionSelected, "#j-client-matches")
-    def _client_chosen(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self._pick_client(event.option_index)
-
-    def _pick_client(self, index: int) -> None:
-        if not 0 <= index < len(self._client_matches):
-            return
-        client_id, name = self._client_matches[index]
-        self.client_id = client_id
-        self._set_client_text(name)
-        self._hide_client_matches()
-        self._show_field_error("j-client", "")
-        self.query_one("#j-address").focus()
-        self._load_addresses(client_id)
-
-    @work(thread=True, exclusive=True, group="job-form-addresses", exit_on_error=False)
-    def _load_addresses(self, client_id: int, selected: int | None = None) -> None:
-        rows = list_addresses(self.db, client_id=client_id, limit=200).rows
-        self.app.call_from_thread(self._show_addresses, rows, selected)
-
     # ------------------------------------------------------------------ actions
 
     def action_save(self) -> None:
@@ -561,26 +434,8 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
         super().on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
-        if self._client_matches:
-            self._hide_client_matches()
-            self.query_one("#j-client").focus()
-            return
-        if not self.is_dirty:
-            self.draft_finished()
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.draft_finished()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen("Discard your changes to this job?", yes="Discard",
-                          no="Keep editing"),
-            answered,
-        )
+        if not self.close_client_matches():
+            cancel_form(self, "Discard your changes to this job?")
 
     # ------------------------------------------------------------------ drafts
 
@@ -588,13 +443,10 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
         return str(values.get("title") or values.get("client_name") or "")
 
     def draft_values(self) -> dict[str, Any]:
-        address = self.query_one("#j-address", Select).value
         billing = self.query_one("#j-billing", Select).value
         return {
             "version": self.job.version if self.job else None,
-            "client_id": self.client_id,
-            "client_name": self.query_one("#j-client", Input).value,
-            "address_id": address if isinstance(address, int) else None,
+            **self.client_draft_values(),
             "title": self.query_one("#j-title", Input).value,
             "description": self.query_one("#j-desc", TextArea).text,
             "billing": billing if isinstance(billing, str) else None,
@@ -608,13 +460,9 @@ class JobFormScreen(DraftForm, CrmScreen[int | None]):
             value = data.get(key)
             return value if isinstance(value, str) else ""
 
-        client_id = values.get("client_id")
-        if self.job is None and isinstance(client_id, int) and not isinstance(client_id, bool):
-            self.client_id = client_id
-            self._set_client_text(text("client_name"))
-            address = values.get("address_id")
-            self._load_addresses(client_id, address if isinstance(address, int) else None)
-        elif self.job is not None:
+        if self.job is None:
+            self.apply_client_draft(values)
+        else:
             address = values.get("address_id")
             with contextlib.suppress(InvalidSelectValueError):  # an address gone since
                 self.query_one("#j-address", Select).value = (

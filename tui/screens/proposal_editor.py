@@ -37,10 +37,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, Select, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Select, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import business, jobs, money, proposals
@@ -49,11 +46,12 @@ from core.lists import AddressRow, list_addresses
 from core.models import Proposal
 from core.overview import client_names
 from core.proposals import ProposalData
-from core.search import search, terms
 from core.text import clean_text
 from tui import render
 from tui.drafts import DraftForm
 from tui.screens.base import CrmScreen
+from tui.screens.cancel_form import cancel_form
+from tui.screens.client_picking import ClientPicking, form_row
 from tui.screens.sms_dialog import SmsDialog
 from tui.screens.visit_dialogs import NoteDialog
 from tui.widgets.key_hints import KeyHints
@@ -66,9 +64,6 @@ from tui.widgets.line_items import (
 )
 from tui.widgets.section_bar import SectionBar
 
-NO_ADDRESS = 0
-CLIENT_SEARCH_DEBOUNCE = 0.15
-CLIENT_MATCHES = 8
 # validation field name -> the widget that shows it
 FIELDS = {
     "client": "p-client",
@@ -210,21 +205,15 @@ class _Loaded:
     valid_days: int
 
 
-def _address_label(a: AddressRow) -> Text:
-    place = ", ".join(p for p in (a.line1, a.line2, a.city) if p)
-    label = f"{a.label}: {place}" if a.label else place
-    if a.kind == "billing":
-        label += " (billing)"
-    return render.plain(label)
-
-
-class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
+class ProposalEditorScreen(DraftForm, ClientPicking, ProposalActions, CrmScreen[int | None]):
     """Dismisses with the proposal's id once saved, or None. While a draft proposal has
     unsaved changes they are kept as an autosaved draft (:mod:`tui.drafts`)."""
 
     DRAFT_KIND = "proposal"
     DRAFT_MODE = "proposals"
     DRAFT_NOUN = "proposal"
+    CLIENT_FIELD = "p-client"
+    ADDRESS_FIELD = "p-address"
 
     CSS_PATH = "proposal_editor.tcss"
     HELP_TITLE = "Proposal"
@@ -239,14 +228,9 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         super().__init__()
         self.proposal_id = proposal_id
         self.proposal: Proposal | None = None
-        self.client_id: int | None = None
         self.read_only = False
         self._initial: tuple[object, ...] | None = None
         self._saving = False
-        self._client_timer: Timer | None = None
-        self._client_generation = 0
-        self._client_matches: list[tuple[int, str]] = []
-        self._skip_client_value: str | None = None
         self._notes = ""
 
     # ------------------------------------------------------------------ layout
@@ -261,14 +245,9 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
             yield Label("", id="p-summary", markup=False)
             yield Label("", id="p-changes", markup=False)
             yield Label("", id="form-error", classes="field-error", markup=False)
-            yield from self._row("Client", Input(id="p-client", compact=True,
-                                                 placeholder="Type a name to find the client"))
-            yield OptionList(id="p-client-matches", compact=True)
-            yield from self._row("Address", Select([(Text("No service address"), NO_ADDRESS)],
-                                                   value=NO_ADDRESS, allow_blank=False,
-                                                   id="p-address", compact=True))
-            yield from self._row("Title", Input(id="p-title", compact=True,
-                                                placeholder="e.g. Spring clean-up"))
+            yield from self.client_rows()
+            yield from form_row("Title", Input(id="p-title", compact=True,
+                                               placeholder="e.g. Spring clean-up"))
             with Horizontal(classes="form-row"):
                 yield Label("Valid to", classes="field-label", markup=False)
                 yield Input(id="p-valid", compact=True, classes="date", placeholder="YYYY-MM-DD")
@@ -278,17 +257,10 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
                 yield Label("", id="p-deposit-amount", markup=False)
             for widget_id in ("p-valid", "p-deposit"):
                 yield Label("", id=f"{widget_id}-error", classes="field-error", markup=False)
-            yield from self._row("Terms", TextArea(id="p-terms", compact=True))
+            yield from form_row("Terms", TextArea(id="p-terms", compact=True))
             yield Label("Line items", classes="form-section", markup=False)
             yield LineItemsEditor(id="p-lines")
         yield KeyHints()
-
-    @staticmethod
-    def _row(label: str, widget: Widget) -> ComposeResult:
-        with Horizontal(classes="form-row"):
-            yield Label(label, classes="field-label", markup=False)
-            yield widget
-        yield Label("", id=f"{widget.id}-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
         self.crm.open_forms.add(self)
@@ -403,20 +375,6 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         else:
             changes.display = False
 
-    def _show_addresses(self, addresses: list[AddressRow], selected: int | None) -> None:
-        ordered = sorted(addresses, key=lambda a: (a.kind != "service", a.id))
-        options = [(Text("No service address"), NO_ADDRESS)] + [(_address_label(a), a.id)
-                                                                for a in ordered]
-        select = self.query_one("#p-address", Select)
-        select.set_options(options)
-        ids = {a.id for a in ordered}
-        if selected in ids:
-            select.value = selected
-        elif ordered and ordered[0].kind == "service":
-            select.value = ordered[0].id  # a client's first property is the usual place
-        else:
-            select.value = NO_ADDRESS
-
     # ------------------------------------------------------------------ state
 
     def _values(self) -> tuple[object, ...]:
@@ -436,18 +394,16 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
 
     def gather(self) -> ProposalData:
         """What the form says, as the service's input; raises ValidationError on bad syntax."""
-        if self.client_id is None:
-            raise ValidationError("client", "choose a client (type a name, then pick one)")
+        client_id = self.picked_client()
         editor = self.query_one(LineItemsEditor)
         lines = editor.lines()
         discount_kind, discount_value = editor.discount()
         deposit_kind, deposit_value = parse_discount(self.query_one("#p-deposit", Input).value,
                                                      "deposit")
-        address = self.query_one("#p-address", Select).value
         return ProposalData(
-            client_id=self.client_id,
+            client_id=client_id,
             title=self.query_one("#p-title", Input).value,
-            address_id=address if isinstance(address, int) and address != NO_ADDRESS else None,
+            address_id=self.picked_address(),
             lines=lines,
             discount_kind=discount_kind,
             discount_value=discount_value,
@@ -532,95 +488,6 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         label.update(render.plain(f"= {money.format_money(cents, currency)} on approval",
                                   style="dim"))
 
-    # ------------------------------------------------------------------ client lookup
-
-    def _set_client_text(self, name: str) -> None:
-        shown = render.one_line(name)
-        self._skip_client_value = shown
-        self.query_one("#p-client", Input).value = shown
-
-    @on(Input.Changed, "#p-client")
-    def _client_typed(self, event: Input.Changed) -> None:
-        if self._skip_client_value is not None and event.value == self._skip_client_value:
-            self._skip_client_value = None
-            return
-        self._skip_client_value = None
-        self.client_id = None  # typing means choosing again
-        if self._client_timer is not None:
-            self._client_timer.stop()
-        self._client_generation += 1
-        generation, value = self._client_generation, event.value
-        if not terms(value):
-            self._hide_client_matches()
-            return
-        self._client_timer = self.set_timer(
-            CLIENT_SEARCH_DEBOUNCE, lambda: self._find_clients(value, generation))
-
-    @work(thread=True, exclusive=True, group="proposal-client-search", exit_on_error=False)
-    def _find_clients(self, text: str, generation: int) -> None:
-        hits = search(self.db, text, limit=40, kinds=("client", "contact"))
-        ids: list[int] = []
-        for hit in hits:
-            if hit.client_id is not None and hit.client_id not in ids:
-                ids.append(hit.client_id)
-        names = client_names(self.db, ids[:CLIENT_MATCHES])
-        found = [(cid, names[cid]) for cid in ids[:CLIENT_MATCHES] if cid in names]
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_client_matches, found, generation)
-
-    def _show_client_matches(self, found: list[tuple[int, str]], generation: int) -> None:
-        if generation != self._client_generation:
-            return
-        matches = self.query_one("#p-client-matches", OptionList)
-        self._client_matches = found
-        matches.clear_options()
-        if not found:
-            matches.add_option(Option(render.plain("No client matches; add clients in section 1",
-                                                   style="dim"), disabled=True))
-        for _cid, name in found:
-            matches.add_option(Option(render.plain(name)))
-        matches.border_title = "↓ to choose, enter picks"
-        matches.display = True
-
-    def _hide_client_matches(self) -> None:
-        self._client_matches = []
-        self.query_one("#p-client-matches").display = False
-
-    def on_key(self, event: Any) -> None:
-        focused = self.focused
-        if event.key == "down" and focused is not None and focused.id == "p-client" and (
-                self._client_matches):
-            event.stop()
-            matches = self.query_one("#p-client-matches", OptionList)
-            matches.highlighted = 0
-            matches.focus()
-
-    @on(Input.Submitted, "#p-client")
-    def _client_enter(self) -> None:
-        if self._client_matches:
-            self._pick_client(0)
-
-    @on(OptionList.OptionSelected, "#p-client-matches")
-    def _client_chosen(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self._pick_client(event.option_index)
-
-    def _pick_client(self, index: int) -> None:
-        if not 0 <= index < len(self._client_matches):
-            return
-        client_id, name = self._client_matches[index]
-        self.client_id = client_id
-        self._set_client_text(name)
-        self._hide_client_matches()
-        self._show_field_error("p-client", "")
-        self.query_one("#p-address").focus()
-        self._load_addresses(client_id)
-
-    @work(thread=True, exclusive=True, group="proposal-addresses", exit_on_error=False)
-    def _load_addresses(self, client_id: int, selected: int | None = None) -> None:
-        rows = list_addresses(self.db, client_id=client_id, limit=200).rows
-        self.app.call_from_thread(self._show_addresses, rows, selected)
-
     # ------------------------------------------------------------------ actions
 
     def action_save(self) -> None:
@@ -669,27 +536,12 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         super().on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
-        if self._client_matches:
-            self._hide_client_matches()
-            self.query_one("#p-client").focus()
+        if self.close_client_matches():
             return
-        if not self.is_dirty:
-            if not self.read_only:
-                self.draft_finished()
+        if self.read_only:  # a sent proposal: nothing typed here to lose
             self.dismiss(None)
             return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.draft_finished()
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen("Discard your changes to this proposal?", yes="Discard",
-                          no="Keep editing"),
-            answered,
-        )
+        cancel_form(self, "Discard your changes to this proposal?")
 
     # ------------------------------------------------------------------ drafts
 
@@ -701,12 +553,9 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
         return str(values.get("title") or values.get("client_name") or "")
 
     def draft_values(self) -> dict[str, Any]:
-        address = self.query_one("#p-address", Select).value
         return {
             "version": self.proposal.version if self.proposal else None,
-            "client_id": self.client_id,
-            "client_name": self.query_one("#p-client", Input).value,
-            "address_id": address if isinstance(address, int) else None,
+            **self.client_draft_values(),
             "title": self.query_one("#p-title", Input).value,
             "valid_until": self.query_one("#p-valid", Input).value,
             "deposit": self.query_one("#p-deposit", Input).value,
@@ -719,12 +568,7 @@ class ProposalEditorScreen(DraftForm, ProposalActions, CrmScreen[int | None]):
             value = values.get(key)
             return value if isinstance(value, str) else ""
 
-        client_id = values.get("client_id")
-        if isinstance(client_id, int) and not isinstance(client_id, bool):
-            self.client_id = client_id
-            self._set_client_text(text("client_name"))
-            address = values.get("address_id")
-            self._load_addresses(client_id, address if isinstance(address, int) else None)
+        self.apply_client_draft(values)
         self.query_one("#p-title", Input).value = text("title")
         self.query_one("#p-valid", Input).value = text("valid_until")
         self.query_one("#p-deposit", Input).value = text("deposit")
