@@ -354,3 +354,23 @@ def test_new_job_form_snapshot(snap_compare, ui_db):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=fill)
+
+
+async def test_addresses_read_for_a_client_picked_before_are_not_shown(ui_db):
+    from textual.widgets import Select
+
+    from core.lists import list_addresses
+
+    first = make_client(ui_db, "Avery First")
+    second = make_client(ui_db, "Blake Second")
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await _open_form(pilot, client_id=second)
+        await wait_until(pilot, lambda: form.client_id == second, "the client")
+        select = form.query_one("#j-address", Select)
+        await wait_until(pilot, lambda: len(select._options) > 1, "second's addresses")
+        shown = list(select._options)
+        # a slow read for the first client finishes after the second was picked
+        stale = list_addresses(ui_db, client_id=first, limit=200).rows
+        form._show_addresses_of(first, stale, None)
+        assert list(select._options) == shown

@@ -239,4 +239,11 @@ class ClientPicking:
     @work(thread=True, exclusive=True, group="form-client-addresses", exit_on_error=False)
     def _load_addresses(self, client_id: int, selected: int | None = None) -> None:
         rows = list_addresses(self.db, client_id=client_id, limit=200).rows
-        self.app.call_from_thread(self._show_addresses, rows, selected)
+        self.app.call_from_thread(self._show_addresses_of, client_id, rows, selected)
+
+    def _show_addresses_of(self, client_id: int, addresses: list[AddressRow],
+                           selected: int | None) -> None:
+        # another client was picked while these were read (a running thread is not stopped
+        # by the next one): showing them would offer the wrong client's properties
+        if client_id == self.client_id and self.is_attached:
+            self._show_addresses(addresses, selected)
