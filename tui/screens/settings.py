@@ -22,13 +22,19 @@ Decisions where the issue is silent:
   nothing. Each template is previewed as it is typed with a real record
   (:mod:`core.message_preview`: the next visit, the latest unpaid invoice, the latest sent
   proposal), or example values when there is none. "Reset" asks, then puts the built-in text
-  back at once. A reload (after saving keys, say) never overwrites unsaved template edits.
+  back at once. While a save or reset runs, another one is refused ("still saving").
+- A reload (after saving keys, say) never overwrites unsaved edits of the profile, the
+  numbering patterns or the templates; saving text messages re-reads only that section.
 - Visit reminders (``ctrl+r``, or "Send visit reminders…" in the palette): a dry run first
   lists who would be texted and who is skipped and why; a question; then the send in a
-  worker and what happened. The day defaults to tomorrow (today, tomorrow or a date).
+  worker and what happened. The day defaults to tomorrow (today, tomorrow or a date; a day
+  before today is refused).
   "Sync now" (``f8``) runs what ``tssg-crm sync`` runs and shows its whole report.
 - "Request deletion of my account data" says exactly what is sent (instance id, license key
   masked, the URL) before it sends anything; one quick retry only, as a person is waiting.
+- Every task's outcome (reminders, sync, deletion, export, a save) is also said in a notice,
+  which outlives the screen: leaving Settings while a task runs loses nothing. A reminder
+  check that ends after leaving asks nothing; the notice says how to send.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -59,6 +65,7 @@ from textual.widgets import (
     TextArea,
 )
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from config import AppPaths
 from config.privacy import TOGGLES, load_privacy, set_toggle
@@ -82,6 +89,9 @@ from tui.screens.sms_dialog import problem_text
 from tui.widgets import table_fill
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
+
+if TYPE_CHECKING:
+    from tui.app import CrmApp
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("business", "Business"),
@@ -161,17 +171,22 @@ def _when(value: Any) -> str:
 
 
 def reminder_day(value: str, today: dt.date) -> dt.date:
-    """The reminders' day as typed: today, tomorrow or a date like 2026-03-31."""
+    """The reminders' day as typed: today, tomorrow or a date like 2026-03-31 (not before
+    today: those visits are over, a reminder would only confuse the client)."""
     word = value.strip().lower()
     if word in ("", "tomorrow"):
         return today + dt.timedelta(days=1)
     if word == "today":
         return today
     try:
-        return dt.date.fromisoformat(word)
+        day = dt.date.fromisoformat(word)
     except ValueError:
         raise ValidationError("day", f"'{render.one_line(value)[:30]}' is not a day; type "
                               "today, tomorrow or a date like 2026-03-31") from None
+    if day < today:
+        raise ValidationError("day", f"{day.isoformat()} is in the past; reminders are for "
+                              "today or a later day")
+    return day
 
 
 def day_words(day: dt.date) -> str:
@@ -231,8 +246,12 @@ class SettingsScreen(CrmScreen[None]):
         self.then = then  # "remind": start the reminder flow once shown (the palette)
         self.data: SettingsData | None = None
         self._loaded_profile: tuple[str, ...] = ()
+        self._loaded_patterns: dict[str, str] = {}
         self._loaded_messages: dict[str, str] = {}
         self._reminder_check: int = 0  # which dry run's answer is awaited
+        self._previews: dict[str, int] = {}  # template -> the preview asked for last
+        self._messages_job: Worker[None] | None = None  # a text-messages save or reset
+        self._app: CrmApp | None = None  # kept from mounting: see crm
 
     # ------------------------------------------------------------------ layout
 
@@ -425,10 +444,17 @@ class SettingsScreen(CrmScreen[None]):
     # ------------------------------------------------------------------ loading
 
     @property
+    def crm(self) -> CrmApp:
+        # A thread worker has no active-app context, so ``self.app`` is found through the DOM;
+        # once Settings is left that fails, and a task's answer would be lost with the error.
+        return self._app if self._app is not None else super().crm
+
+    @property
     def paths(self) -> AppPaths:
         return self.crm.app_files()
 
     def on_mount(self) -> None:
+        self._app = self.crm
         sections = self.query_one("#settings-sections", OptionList)
         sections.highlighted = [key for key, _ in SECTIONS].index(self.start_section)
         sections.focus()
@@ -472,17 +498,23 @@ class SettingsScreen(CrmScreen[None]):
             data.secrets_problem = str(exc)
         except Exception as exc:  # ConfigError: bad permissions, bad TOML
             data.secrets_problem = str(exc)
-        self.app.call_from_thread(self._show, data)
+        self.crm.call_from_thread(self._show, data)
 
     def _show(self, data: SettingsData) -> None:
+        if not self.is_attached:  # Settings was left while this was read
+            return
         self.data = data
-        for key, _label, setting, name in BUSINESS_FIELDS:
-            source = data.profile if setting == "business" else data.defaults
-            self.query_one(f"#b-{key}", Input).value = render.one_line(source.get(name, ""))
-        self.query_one("#b-currency", Select).value = data.profile.get("currency", "USD")
-        self._loaded_profile = self._profile_values()
-        for doc in numbering.DOC_TYPES:
-            self.query_one(f"#n-{doc}", Input).value = data.patterns.get(doc, "")
+        # a reload (after saving keys, say) never overwrites what the user is still editing
+        if not self._profile_dirty():
+            for key, _label, setting, name in BUSINESS_FIELDS:
+                source = data.profile if setting == "business" else data.defaults
+                self.query_one(f"#b-{key}", Input).value = render.one_line(source.get(name, ""))
+            self.query_one("#b-currency", Select).value = data.profile.get("currency", "USD")
+            self._loaded_profile = self._profile_values()
+        if not self._numbering_dirty():
+            for doc in numbering.DOC_TYPES:
+                self.query_one(f"#n-{doc}", Input).value = data.patterns.get(doc, "")
+            self._loaded_patterns = self._pattern_values()
         self._show_tax_rates(data.tax_rates)
         self._show_integrations(data)
         self._show_messages(data)
@@ -610,6 +642,15 @@ class SettingsScreen(CrmScreen[None]):
         values = [self.query_one(f"#b-{key}", Input).value for key, *_ in BUSINESS_FIELDS]
         return (*values, str(self.query_one("#b-currency", Select).value))
 
+    def _profile_dirty(self) -> bool:
+        return bool(self._loaded_profile) and self._profile_values() != self._loaded_profile
+
+    def _pattern_values(self) -> dict[str, str]:
+        return {doc: self.query_one(f"#n-{doc}", Input).value for doc in numbering.DOC_TYPES}
+
+    def _numbering_dirty(self) -> bool:
+        return bool(self._loaded_patterns) and self._pattern_values() != self._loaded_patterns
+
     @property
     def is_dirty(self) -> bool:
         return bool(self._unsaved())
@@ -618,8 +659,10 @@ class SettingsScreen(CrmScreen[None]):
         if self.data is None:
             return []
         parts = []
-        if self._profile_values() != self._loaded_profile:
+        if self._profile_dirty():
             parts.append("the business profile")
+        if self._numbering_dirty():
+            parts.append("the numbering patterns")
         if self._messages_dirty():
             parts.append("the text messages")
         return parts
@@ -662,6 +705,9 @@ class SettingsScreen(CrmScreen[None]):
 
     def _field_error(self, widget_id: str, error: DomainError) -> None:
         message = render.error_text(error)
+        if not self.is_attached:  # Settings was left while saving: the notice still says it
+            self.notice(message, severity="error")
+            return
         label = self.query_one(f"#{widget_id}-error", Label)
         label.update(render.content(message))
         label.display = True
@@ -669,6 +715,12 @@ class SettingsScreen(CrmScreen[None]):
         widget.add_class("-error")
         widget.focus()
         self.notice(message, severity="error")
+
+    def _show_result(self, selector: str, content: Content) -> None:
+        """A task's outcome in its place, unless Settings was left while the task ran (the
+        caller says the outcome in a notice too, which outlives the screen)."""
+        if self.is_attached:
+            self.query_one(selector, Static).update(content)
 
     # ------------------------------------------------------------------ business profile
 
@@ -679,10 +731,11 @@ class SettingsScreen(CrmScreen[None]):
                    for key, _l, setting, _f in BUSINESS_FIELDS if setting == "business"}
         profile["currency"] = str(self.query_one("#b-currency", Select).value)
         terms = self.query_one("#b-terms", Input).value.strip()
-        self._write_business(profile, terms)
+        self._write_business(profile, terms, self._profile_values())
 
     @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
-    def _write_business(self, profile: dict[str, Any], terms: str) -> None:
+    def _write_business(self, profile: dict[str, Any], terms: str,
+                        shown: tuple[str, ...]) -> None:
         try:
             saved = business.update_several(self.db, {
                 "business": profile,
@@ -690,16 +743,17 @@ class SettingsScreen(CrmScreen[None]):
             })
         except ValidationError as exc:
             widget_id = BUSINESS_ERRORS.get(exc.field, "b-name")
-            self.app.call_from_thread(self._field_error, widget_id, exc)
+            self.crm.call_from_thread(self._field_error, widget_id, exc)
             return
-        self.app.call_from_thread(self._business_saved, saved["business"]["name"])
+        self.crm.call_from_thread(self._business_saved, saved["business"]["name"], shown)
 
-    def _business_saved(self, name: str) -> None:
+    def _business_saved(self, name: str, shown: tuple[str, ...]) -> None:
         self.crm.business_name = name
         self.crm.note_data_changed()
-        self._loaded_profile = self._profile_values()
         self.notice("Business profile saved.")
-        self.action_reload()
+        if self.is_attached:
+            self._loaded_profile = shown  # what was saved; typed since then is still unsaved
+            self.action_reload()
 
     # ------------------------------------------------------------------ tax rates
 
@@ -715,16 +769,17 @@ class SettingsScreen(CrmScreen[None]):
             catalog.create_tax_rate(self.db, catalog.TaxRateData(name=name, rate=rate))
         except ValidationError as exc:
             widget_id = "t-rate" if "rate" in exc.field and "name" not in exc.field else "t-name"
-            self.app.call_from_thread(self._field_error, widget_id, exc)
+            self.crm.call_from_thread(self._field_error, widget_id, exc)
             return
-        self.app.call_from_thread(self._tax_rate_added, name)
+        self.crm.call_from_thread(self._tax_rate_added, name)
 
     def _tax_rate_added(self, name: str) -> None:
-        self.query_one("#t-name", Input).value = ""
-        self.query_one("#t-rate", Input).value = ""
         self.crm.note_data_changed()
         self.notice(f"Tax rate {render.one_line(name)} added.")
-        self.action_reload()
+        if self.is_attached:
+            self.query_one("#t-name", Input).value = ""
+            self.query_one("#t-rate", Input).value = ""
+            self.action_reload()
 
     # ------------------------------------------------------------------ numbering
 
@@ -752,9 +807,14 @@ class SettingsScreen(CrmScreen[None]):
             business.update(self.db, "numbering", patterns)
         except ValidationError as exc:
             doc = next((d for d in numbering.DOC_TYPES if exc.field.startswith(d)), "invoice")
-            self.app.call_from_thread(self._field_error, f"n-{doc}", exc)
+            self.crm.call_from_thread(self._field_error, f"n-{doc}", exc)
             return
-        self.app.call_from_thread(self.notice, "Numbering patterns saved.")
+        self.crm.call_from_thread(self._numbering_saved, patterns)
+
+    def _numbering_saved(self, patterns: dict[str, str]) -> None:
+        self.notice("Numbering patterns saved.")
+        if self.is_attached:
+            self._loaded_patterns = patterns
 
     # ------------------------------------------------------------------ integrations
 
@@ -788,16 +848,17 @@ class SettingsScreen(CrmScreen[None]):
             for secret, value in typed.items():
                 secrets.set(secret, value)
         except Exception as exc:  # ConfigError: the file is unreadable or too open
-            self.app.call_from_thread(self.notice, str(exc), severity="error")
+            self.crm.call_from_thread(self.notice, str(exc), severity="error")
             return
         finally:
             typed.clear()  # drop the only plain copies
-        self.app.call_from_thread(self._keys_saved, name)
+        self.crm.call_from_thread(self._keys_saved, name)
 
     def _keys_saved(self, name: str) -> None:
         title = next(i[1] for i in INTEGRATIONS if i[0] == name)
         self.notice(f"{title} keys saved.")
-        self.action_reload()
+        if self.is_attached:
+            self.action_reload()
 
     @work(thread=True, exclusive=False, group="settings-test", exit_on_error=False)
     def _test_connection(self, name: str) -> None:
@@ -813,10 +874,10 @@ class SettingsScreen(CrmScreen[None]):
             answer, severity = str(exc), "error"
         except Exception as exc:  # ConfigError from the secrets file
             answer, severity = str(exc), "error"
-        self.app.call_from_thread(self._tested, name, answer, severity)
+        self.crm.call_from_thread(self._tested, name, answer, severity)
 
     def _tested(self, name: str, answer: str, severity: str) -> None:
-        self.query_one(f"#result-{name}", Label).update(render.content(answer))
+        self._show_result(f"#result-{name}", render.content(answer))
         self.notice(answer, severity=severity)
 
     # ------------------------------------------------------------------ visit reminders, sync
@@ -867,19 +928,27 @@ class SettingsScreen(CrmScreen[None]):
         report, problem = self._remind(day, dry_run=True)
         # the send would stop at once in quiet hours: say so now rather than ask
         quiet = messaging.quiet_hours_reason(business.load(self.db, "messaging"))
-        self.app.call_from_thread(self._dry_run_done, day, check, report, problem, quiet)
+        self.crm.call_from_thread(self._dry_run_done, day, check, report, problem, quiet)
 
     def _dry_run_done(self, day: dt.date, check: int, report: Any, problem: str,
                       quiet: str | None) -> None:
         if check != self._reminder_check:
             return  # a newer check was asked for
-        result = self.query_one("#remind-result", Static)
         if report is None:
-            result.update(render.paragraph(problem))
+            self._show_result("#remind-result", render.paragraph(problem))
             self.notice(problem, severity="error")
             return
-        text = reminder_text(report, dry_run=True)
         count = len(report.would_send)
+        if not self.is_attached:  # Settings was left meanwhile: say what was found, ask nothing
+            said = f"No reminders to send for {day_words(day)}."
+            if count:
+                key = self.crm.key_for("settings.remind", "ctrl+r")
+                said = (f"{_plural(count, 'visit reminder')} to send for {day_words(day)}; "
+                        f"nothing was sent. Press {key} in Settings to send them.")
+            self.notice(said)
+            return
+        result = self.query_one("#remind-result", Static)
+        text = reminder_text(report, dry_run=True)
         if count and quiet:
             text += f"\n{quiet}"
         result.update(render.paragraph(text))
@@ -913,17 +982,16 @@ class SettingsScreen(CrmScreen[None]):
     @work(thread=True, exclusive=True, group="settings-remind", exit_on_error=False)
     def _send_reminders(self, day: dt.date) -> None:
         report, problem = self._remind(day, dry_run=False)
-        self.app.call_from_thread(self._reminders_sent, day, report, problem)
+        self.crm.call_from_thread(self._reminders_sent, day, report, problem)
 
     def _reminders_sent(self, day: dt.date, report: Any, problem: str) -> None:
-        result = self.query_one("#remind-result", Static)
+        self.crm.note_data_changed()  # texts may have gone out: the other screens catch up
         if report is None:
-            result.update(render.paragraph(problem))
+            self._show_result("#remind-result", render.paragraph(problem))
             self.notice(problem, severity="error")
             return
-        result.update(render.paragraph(reminder_text(report, dry_run=False)))
-        if report.sent:
-            self.crm.note_data_changed()
+        self._show_result("#remind-result", render.paragraph(reminder_text(report,
+                                                                           dry_run=False)))
         said = f"Sent {_plural(len(report.sent), 'visit reminder')} for {day_words(day)}."
         if report.stopped:
             self.notice(f"{said} {render.one_line(report.stopped)}", severity="warning")
@@ -955,22 +1023,21 @@ class SettingsScreen(CrmScreen[None]):
             secrets = load_secrets(self.paths.secrets_file)
             report = sync_all(self.db, self.crm.config, secrets, tier)
         except (IntegrationError, DomainError) as exc:
-            self.app.call_from_thread(self._synced, [], [problem_text(exc)], [])
+            self.crm.call_from_thread(self._synced, [], [problem_text(exc)], [])
             return
         except ConfigError as exc:
-            self.app.call_from_thread(self._synced, [], [render.one_line(exc)], [])
+            self.crm.call_from_thread(self._synced, [], [render.one_line(exc)], [])
             return
         # the whole report: here a delivered text is news too (the poll keeps those quiet)
         changes = [*report.events, *getattr(report, "routine", [])]
-        self.app.call_from_thread(self._synced, changes, report.errors, report.notes)
+        self.crm.call_from_thread(self._synced, changes, report.errors, report.notes)
 
     def _synced(self, events: list[str], errors: list[str], notes: list[str]) -> None:
         lines = [render.one_line(line) for line in (*events, *errors, *notes)]
         if not events and not errors:
             lines.insert(0, "Nothing changed.")
-        self.query_one("#sync-result", Static).update(render.paragraph("\n".join(lines)))
-        if events:
-            self.crm.note_data_changed()
+        self._show_result("#sync-result", render.paragraph("\n".join(lines)))
+        self.crm.note_data_changed()  # payments or message states may have changed
         if errors:
             self.notice(render.one_line(errors[0]), severity="warning")
         else:
@@ -988,21 +1055,26 @@ class SettingsScreen(CrmScreen[None]):
         if self.data is None:
             return
         text = self.query_one(f"#tpl-{name}", TextArea).text
-        self.run_worker(partial(self._make_preview, name, text), thread=True, exclusive=True,
-                        group=f"settings-preview-{name}", exit_on_error=False)
+        # exclusive does not stop a thread already running: each answer carries its number
+        asked = self._previews[name] = self._previews.get(name, 0) + 1
+        self.run_worker(partial(self._make_preview, name, text, asked), thread=True,
+                        exclusive=True, group=f"settings-preview-{name}", exit_on_error=False)
 
-    def _make_preview(self, name: str, text: str) -> None:
+    def _make_preview(self, name: str, text: str, asked: int) -> None:
         samples = self.data.samples if self.data is not None else {}
         sample = samples.get(messaging.TEMPLATES[name].record)
         try:
             shown = message_preview.preview(self.db, name, text, sample, self.crm.today)
         except DomainError as exc:  # text that could not be saved, or the record is gone
-            self.app.call_from_thread(self._show_preview, name, None, render.error_text(exc))
+            self.crm.call_from_thread(self._show_preview, name, asked, None,
+                                      render.error_text(exc))
             return
-        self.app.call_from_thread(self._show_preview, name, shown, "")
+        self.crm.call_from_thread(self._show_preview, name, asked, shown, "")
 
-    def _show_preview(self, name: str, shown: message_preview.Preview | None,
+    def _show_preview(self, name: str, asked: int, shown: message_preview.Preview | None,
                       problem: str) -> None:
+        if asked != self._previews.get(name) or not self.is_attached:
+            return  # the preview of an older text, finished after a newer one (or left)
         about = self.query_one(f"#tpl-{name}-about", Label)
         box = self.query_one(f"#tpl-{name}-preview", Static)
         if shown is None:
@@ -1022,35 +1094,59 @@ class SettingsScreen(CrmScreen[None]):
         box.update(body)
         box.display = True
 
+    def _messages_busy(self) -> bool:
+        """A text-messages save or reset is still running: say so (the caller starts none)."""
+        job = self._messages_job
+        if job is None or job.state not in (WorkerState.PENDING, WorkerState.RUNNING):
+            return False
+        self.notice("Still saving the text messages; try again in a moment.",
+                    severity="warning")
+        return True
+
     @on(Button.Pressed, "#messages-save")
     def _save_messages(self) -> None:
+        if self._messages_busy():
+            return
         self._clear_errors()
         values = self._message_values()
         changes: dict[str, Any] = {setting: values[key]
                                    for key, _label, setting, _hint in QUIET_FIELDS}
         changes["templates"] = {name: values[name] for name in messaging.TEMPLATES}
-        self._write_messages(changes, values)
+        self._messages_job = self._write_messages(changes, values)
 
-    @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="settings-messages", exit_on_error=False)
     def _write_messages(self, changes: dict[str, Any], values: dict[str, str]) -> None:
         try:  # quiet hours, time zone and every template: all saved, or nothing
             business.update(self.db, "messaging", changes)
         except ValidationError as exc:
             widget_id = MESSAGE_ERRORS.get(exc.field, "msg-quiet_start")
-            self.app.call_from_thread(self._field_error, widget_id, exc)
+            self.crm.call_from_thread(self._field_error, widget_id, exc)
             return
-        self.app.call_from_thread(self._messages_saved, values)
+        self.crm.call_from_thread(self._messages_saved, values)
 
     def _messages_saved(self, values: dict[str, str]) -> None:
-        self._loaded_messages = values  # saved: the reload may now show the cleaned values
         self.notice("Text message settings saved.")
-        self.action_reload()
+        if self.is_attached:
+            self._loaded_messages = values  # saved: the reload may now show the cleaned values
+            self._reload_messages()  # only these: other sections may hold unsaved edits
+
+    @work(thread=True, exclusive=True, group="settings-messages-load", exit_on_error=False)
+    def _reload_messages(self) -> None:
+        settings = business.load(self.db, "messaging")
+        templates = messaging.all_templates(self.db)
+        self.crm.call_from_thread(self._messages_reloaded, settings, templates)
+
+    def _messages_reloaded(self, settings: dict[str, Any], templates: dict[str, str]) -> None:
+        if self.data is None or not self.is_attached:
+            return
+        self.data.messaging, self.data.templates = settings, templates
+        self._show_messages(self.data)
 
     @on(Button.Pressed, ".template Button")
     def _reset_pressed(self, event: Button.Pressed) -> None:
         name = (event.button.id or "").removeprefix("reset-")
         kind = messaging.TEMPLATES.get(name)
-        if kind is None:
+        if kind is None or self._messages_busy():
             return
         area = self.query_one(f"#tpl-{name}", TextArea)
         if area.text == kind.default and self._loaded_messages.get(name) == kind.default:
@@ -1058,25 +1154,27 @@ class SettingsScreen(CrmScreen[None]):
             return
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._reset_template(name)
+            if yes and not self._messages_busy():
+                self._messages_job = self._reset_template(name)
 
         self.app.push_screen(ConfirmScreen(
             f"Put back the built-in {kind.label.lower()} text? Your own version is deleted.\n\n"
             f"{kind.default}", yes="Reset", no="Keep mine"), answered)
 
-    @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="settings-messages", exit_on_error=False)
     def _reset_template(self, name: str) -> None:
         text = messaging.reset_template(self.db, name)
-        self.app.call_from_thread(self._template_reset, name, text)
+        self.crm.call_from_thread(self._template_reset, name, text)
 
     def _template_reset(self, name: str, text: str) -> None:
+        self.notice(f"The {messaging.TEMPLATES[name].label.lower()} template is the built-in "
+                    "text again.")
+        if not self.is_attached:
+            return
         self._loaded_messages[name] = text
         self.query_one(f"#tpl-{name}", TextArea).load_text(text)
         self.query_one(f"#tpl-{name}-error", Label).display = False
         self.query_one(f"#tpl-{name}").remove_class("-error")
-        self.notice(f"The {messaging.TEMPLATES[name].label.lower()} template is the built-in "
-                    "text again.")
 
     # ------------------------------------------------------------------ privacy
 
@@ -1136,7 +1234,8 @@ class SettingsScreen(CrmScreen[None]):
             self.notice(view.problem, severity="warning")
         else:
             self.notice(f"License checked: {view.tier_text}.")
-        self.action_reload()
+        if self.is_attached:
+            self.action_reload()
 
     @work(thread=True, exclusive=True, group="license", exit_on_error=False)
     def _plain_check(self) -> None:
@@ -1148,9 +1247,12 @@ class SettingsScreen(CrmScreen[None]):
             secrets = None
         result = check_now(self.paths, self.crm.config, secrets,
                            app_version=self.crm.app_version)
-        self.app.call_from_thread(self.notice, render.one_line(result.message),
-                                  severity="information" if result.ok else "warning")
-        self.app.call_from_thread(self.action_reload)
+        self.crm.call_from_thread(self._checked, render.one_line(result.message), result.ok)
+
+    def _checked(self, message: str, ok: bool) -> None:
+        self.notice(message, severity="information" if ok else "warning")
+        if self.is_attached:
+            self.action_reload()
 
     @on(Button.Pressed, "#license-notices Button")
     def _acknowledge(self, event: Button.Pressed) -> None:
@@ -1190,10 +1292,10 @@ class SettingsScreen(CrmScreen[None]):
 
         summary = export.export_all(self.db, dest)
         text = f"Exported {summary.total_rows:,} records to {summary.path}."
-        self.app.call_from_thread(self._exported, text)
+        self.crm.call_from_thread(self._exported, text)
 
     def _exported(self, text: str) -> None:
-        self.query_one("#export-result", Label).update(render.content(text))
+        self._show_result("#export-result", render.content(text))
         self.notice(text)
 
     @on(Button.Pressed, "#import-open")
@@ -1238,17 +1340,17 @@ class SettingsScreen(CrmScreen[None]):
                                                          max_backoff=DELETION_BACKOFF))
         except IntegrationError as exc:
             text = problem_text(exc).rstrip(".")
-            self.app.call_from_thread(self._deletion_answered,
+            self.crm.call_from_thread(self._deletion_answered,
                                       f"{text}. The deletion request did not go through; "
                                       "nothing was deleted. Try again later.", False)
             return
         except ConfigError as exc:
-            self.app.call_from_thread(self._deletion_answered, render.one_line(exc), False)
+            self.crm.call_from_thread(self._deletion_answered, render.one_line(exc), False)
             return
-        self.app.call_from_thread(self._deletion_answered,
+        self.crm.call_from_thread(self._deletion_answered,
                                   f"The license server answered: {render.one_line(answer)}",
                                   True)
 
     def _deletion_answered(self, text: str, ok: bool) -> None:
-        self.query_one("#deletion-result", Static).update(render.content(text))
-        self.notice(text, severity="information" if ok else "error")
+        self._show_result("#deletion-result", render.content(text))
+        self.notice(text, severity="information" if ok else "error")  # shown after leaving too
