@@ -316,8 +316,12 @@ def test_the_real_app_killed_with_sigkill_offers_the_draft_on_the_next_start(tmp
         _keys(fd, b"n")
         assert _read_until(fd, b"New client", time.monotonic() + 15, seen)
         _keys(fd, *(bytes([c]) for c in b"Kill Nine Ltd"))
+        def kept_names() -> list[str]:
+            return [d["values"]["name"] for d in LocalState(paths).load_drafts().values()]
+
+        # a loaded machine may autosave after only part of the name was typed: wait for all of it
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not LocalState(paths).load_drafts():
+        while time.monotonic() < deadline and kept_names() != ["Kill Nine Ltd"]:
             _read_until(fd, b"\x00never", time.monotonic() + 0.2, seen)  # keep the pty drained
         drafts_kept = LocalState(paths).load_drafts()
         assert [d["values"]["name"] for d in drafts_kept.values()] == ["Kill Nine Ltd"]
