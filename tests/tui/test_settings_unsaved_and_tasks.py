@@ -245,3 +245,20 @@ async def test_reminders_for_a_past_day_send_nothing(ui_db, monkeypatch):
             assert any(n.startswith("Day: 2026-03-14 is in the past") for n in notices(app))
             assert not isinstance(app.screen, ConfirmScreen)
         assert twilio.requests == []
+
+
+async def test_quitting_over_an_unsaved_business_profile_asks_first(ui_db):
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = await _go(pilot, "business")
+        await wait_until(pilot, lambda: screen.data is not None, "the settings")
+        await _replace(pilot, "b-name", "Renamed But Unsaved")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep editing: nothing lost
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#b-name").value == "Renamed But Unsaved"
+    assert business.load(ui_db, "business")["name"] != "Renamed But Unsaved"

@@ -455,6 +455,7 @@ class SettingsScreen(CrmScreen[None]):
 
     def on_mount(self) -> None:
         self._app = self.crm
+        self.crm.open_forms.add(self)  # q asks before quitting over unsaved edits here too
         sections = self.query_one("#settings-sections", OptionList)
         sections.highlighted = [key for key, _ in SECTIONS].index(self.start_section)
         sections.focus()
@@ -650,6 +651,9 @@ class SettingsScreen(CrmScreen[None]):
 
     def _numbering_dirty(self) -> bool:
         return bool(self._loaded_patterns) and self._pattern_values() != self._loaded_patterns
+
+    def on_unmount(self) -> None:
+        self.crm.open_forms.discard(self)
 
     @property
     def is_dirty(self) -> bool:
