@@ -156,7 +156,9 @@ class CrmApp(App[int]):
             self.theme = wanted
         else:
             self.notice(f"Unknown theme '{wanted}'; using {self.theme}.", severity="warning")
-        unknown = sorted(set(self.keymap_overrides) - binding_ids())
+        # binding_ids() imports every screen module: only worth it when there is a keymap
+        unknown = sorted(set(self.keymap_overrides) - binding_ids()) if self.keymap_overrides \
+            else []
         if unknown:
             self.notice(
                 f"The keymap names bindings that do not exist: {', '.join(unknown)}. "

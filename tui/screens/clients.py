@@ -102,17 +102,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.filter_index = 0
-        self.sort_index = 0
-        self._generation = 0
-        self._rows: list[ClientRow] = []
-        self._next_cursor: Cursor | None = None
-        self._loading = False
-        self._widths: dict[str, int] = {}
         self._search_timer: Timer | None = None
         self._search_generation = 0
         self._found: list[_Found] = []
-        self._seen_data_version = -1
         self._currency = "USD"  # the business currency, read with each first page
         self.address_run: BulkRun | None = None  # the last "validate all" run
 

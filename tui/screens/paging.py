@@ -1,8 +1,8 @@
 """Keyset paging for list screens: one page at a time, the next fetched as the cursor nears
 the end, a stale page (filter or sort changed meanwhile) dropped by its generation number.
 
-A screen using :class:`KeysetPaging` has ``table`` (a DataTable), the attributes
-``_generation``, ``_rows``, ``_next_cursor`` and ``_loading``, and implements
+A screen using :class:`KeysetPaging` (listed before the Screen class) has ``table`` (a
+DataTable) and implements
 ``_fetch_page(generation, cursor, keep_id)`` (starts a worker that hands the page back),
 ``_add_rows(rows)`` and ``_show_status()``.
 """
@@ -17,11 +17,21 @@ PREFETCH_MARGIN = 20  # rows from the end at which the next page is asked for
 
 
 class KeysetPaging:
+    """Also the list screens' shared state: the filter and sort picked, the column widths
+    drawn, the data version last shown."""
+
     table: Any
-    _generation: int
-    _rows: list[Any]
-    _next_cursor: Any
-    _loading: bool
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._generation = 0  # bumped by reload(): pages of an older one are dropped
+        self._rows: list[Any] = []
+        self._next_cursor: Any = None
+        self._loading = False
+        self.filter_index = 0
+        self.sort_index = 0
+        self._widths: dict[str, int] = {}
+        self._seen_data_version = -1
 
     def _fetch_page(self, generation: int, cursor: Any, keep_id: int | None) -> None:
         raise NotImplementedError

@@ -61,14 +61,6 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.filter_index = 0
-        self.sort_index = 0
-        self._generation = 0
-        self._rows: list[Any] = []
-        self._next_cursor: Cursor | None = None
-        self._loading = False
-        self._widths: dict[str, int] = {}
-        self._seen_data_version = -1
         self._keep_id: int | None = None
 
     # ------------------------------------------------------------------ to implement
