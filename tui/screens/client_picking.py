@@ -28,7 +28,7 @@ from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from core.errors import ValidationError
+from core.errors import DomainError, ValidationError
 from core.lists import AddressRow, list_addresses
 from core.overview import client_names
 from core.search import search, terms
@@ -83,6 +83,24 @@ class ClientPicking:
     def _show_field_error(self, widget_id: str, message: str) -> None:
         """Show ``message`` under the field (or clear it with ""); the form provides this."""
         raise NotImplementedError
+
+    def show_form_error(self, error: DomainError, widget_id: str | None, form_id: str) -> None:
+        """A refused save: under ``widget_id`` (focused, scrolled to), else on the line it
+        names in the line items, else at the top of the form; always as a notice too."""
+        from tui.widgets.line_items import LineItemsEditor
+
+        message = render.error_text(error)
+        if widget_id is not None:
+            self._show_field_error(widget_id, message)
+            target = self.query_one(f"#{widget_id}")
+            target.focus()
+            target.scroll_visible(animate=False)
+        elif not self.query_one(LineItemsEditor).show_error(error):
+            form_error = self.query_one("#form-error", Label)
+            form_error.update(render.content(message))
+            form_error.display = True
+            self.query_one(f"#{form_id}").scroll_home(animate=False)
+        self.notice(message, severity="error", title="Not saved")
 
     # ------------------------------------------------------------------ layout
 

@@ -423,20 +423,9 @@ class ProposalEditorScreen(DraftForm, ClientPicking, ProposalActions, CrmScreen[
         self.query_one(f"#{widget_id}").set_class(bool(message), "-error")
 
     def show_error(self, error: DomainError) -> None:
-        message = render.error_text(error)
         field = getattr(error, "field", "")
         widget_id = FIELDS.get(field) if isinstance(error, ValidationError) else None
-        if widget_id is not None:
-            self._show_field_error(widget_id, message)
-            target = self.query_one(f"#{widget_id}")
-            target.focus()
-            target.scroll_visible(animate=False)
-        elif not self.query_one(LineItemsEditor).show_error(error):
-            form_error = self.query_one("#form-error", Label)
-            form_error.update(render.content(message))
-            form_error.display = True
-            self.query_one("#proposal-form").scroll_home(animate=False)
-        self.notice(message, severity="error", title="Not saved")
+        self.show_form_error(error, widget_id, "proposal-form")
 
     @on(Input.Changed)
     @on(TextArea.Changed)
