@@ -91,9 +91,7 @@ def example_values(db: Database, today: dt.date) -> dict[str, str]:
     biz = business.load(db, "business")
     currency = biz.get("currency") or "USD"
     visit = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9, 0))
-
-    def day(d: dt.date) -> str:
-        return f"{d:%B} {d.day}, {d.year}"
+    day = messaging.date_words
 
     return {
         "client_name": "Jordan Smith", "contact_name": "Jordan",

@@ -274,7 +274,8 @@ def _money(cents: int, currency: str) -> str:
     return money.format_money(cents, currency)
 
 
-def _date(d: dt.date | None) -> str:
+def date_words(d: dt.date | None) -> str:
+    """"March 16, 2026", as texts say a date ("" for none)."""
     return f"{d:%B} {d.day}, {d.year}" if d else ""
 
 
@@ -347,7 +348,7 @@ def _values_for(s: Session, related_type: str, related_id: int | None
         client = s.get(Client, job.client_id)
         address = s.get(Address, job.address_id) if job.address_id else None
         tech = s.get(User, visit.assignee_id) if visit.assignee_id else None
-        values.update(visit_day=f"{visit.starts_at:%A}", visit_date=_date(visit.starts_at.date()),
+        values.update(visit_day=f"{visit.starts_at:%A}", visit_date=date_words(visit.starts_at.date()),
                       visit_time=_time(visit.starts_at), address=_address(address),
                       job_title=job.title, technician_name=tech.name if tech else biz["name"])
     elif related_type == "invoice":
@@ -361,7 +362,7 @@ def _values_for(s: Session, related_type: str, related_id: int | None
         if not url:
             blocked = (f"{invoice.number or 'This invoice'} has no open payment link yet; "
                        "create one first.")
-        values.update(invoice_number=invoice.number or "", due_date=_date(invoice.due_date),
+        values.update(invoice_number=invoice.number or "", due_date=date_words(invoice.due_date),
                       amount_due=_money(invoice.balance_cents, invoice.currency),
                       payment_link=url or "")
     elif related_type == "proposal":
@@ -371,7 +372,7 @@ def _values_for(s: Session, related_type: str, related_id: int | None
         client = s.get(Client, proposal.client_id)
         values.update(proposal_number=proposal.number or "", proposal_title=proposal.title,
                       proposal_total=_money(proposal.total_cents, proposal.currency),
-                      valid_until=_date(proposal.valid_until))
+                      valid_until=date_words(proposal.valid_until))
     else:
         raise ValidationError("about", f"must be one of: {', '.join(RECORD_KINDS)}")
     assert client is not None  # foreign keys
