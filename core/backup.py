@@ -24,22 +24,12 @@ from urllib.parse import quote
 
 from core.db import Database
 from core.errors import DomainError, ValidationError
-
-SQLITE_HEADER = b"SQLite format 3\x00"
+from core.first_look import is_sqlite_file
 
 
 def sqlite_uri(path: Path, mode: str = "ro") -> str:
     """A ``file:`` URI for ``path``; quoting keeps ``?``, ``#`` and ``%`` in names working."""
     return f"file:{quote(str(path))}?mode={mode}"
-
-
-def is_sqlite_file(path: Path) -> bool:
-    """True when ``path`` starts with the SQLite header (an empty file counts as new, not SQLite)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
-        return False
 
 
 def backup_sqlite(db: Database, dest: Path) -> Path:

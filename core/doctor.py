@@ -308,7 +308,7 @@ def check_database_url(raw: str, *, explicit: bool = True) -> list[Check]:
 
 
 def _check_sqlite(path: Path, *, explicit: bool) -> list[Check]:
-    from core.backup import is_sqlite_file
+    from core.first_look import is_sqlite_file
 
     if not path.exists() or path.stat().st_size == 0:
         status: Status = "FAIL" if explicit else "WARN"

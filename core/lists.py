@@ -63,6 +63,7 @@ from core.models import (
     Visit,
 )
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, Page, after
+from core.rows import ClientRow
 
 T = TypeVar("T")
 
@@ -302,18 +303,6 @@ def _user_name(ref: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- clients
-
-
-@dataclass(slots=True)
-class ClientRow:
-    id: int
-    name: str
-    company_name: str
-    kind: str
-    status: str
-    email: str
-    phone: str
-    balance_cents: int
 
 
 CLIENT_SORTS = ("name", "created")

@@ -6,14 +6,16 @@ database is not already at head, so a normal start does not pay for it.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect, text
 
 from core.db import Database
 from core.errors import DomainError
+from core.revisions import MIGRATIONS_DIR, head_revision, known_revisions
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _alembic_config(db: Database, connection=None):
@@ -25,32 +27,6 @@ def _alembic_config(db: Database, connection=None):
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
-
-
-def known_revisions() -> dict[str, str | None]:
-    """Every revision this build ships, mapped to its parent, read without importing Alembic."""
-    revisions: dict[str, str | None] = {}
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        rev = down = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("revision = "):
-                rev = line.split("=", 1)[1].strip().strip("'\"")
-            elif line.startswith("down_revision = "):
-                value = line.split("=", 1)[1].strip()
-                down = None if value == "None" else value.strip("'\"")
-        if rev:
-            revisions[rev] = down
-    return revisions
-
-
-def head_revision() -> str:
-    """Read the head revision from the version files without importing Alembic."""
-    revisions = known_revisions()
-    parents = {d for d in revisions.values() if d}
-    heads = [r for r in revisions if r not in parents]
-    if len(heads) != 1:
-        raise RuntimeError(f"migrations have {len(heads)} heads: {heads}")
-    return heads[0]
 
 
 def revision_of(conn: Connection) -> str | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_
-from sqlalchemy.sql.elements import ColumnElement
+if TYPE_CHECKING:  # imported by after() itself: Page and Cursor are needed before SQLAlchemy
+    from sqlalchemy.sql.elements import ColumnElement
 
 T = TypeVar("T")
 
@@ -37,6 +37,8 @@ def after(keys: Sequence[Any], cursor: Cursor, descending: bool) -> ColumnElemen
     A NULL sort value sorts first ascending (as SQLite does); rows with NULL keys are
     compared on the remaining keys only.
     """
+    from sqlalchemy import and_, or_
+
     clauses = []
     for i, key in enumerate(keys):
         value = cursor[i]

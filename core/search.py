@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
-from core.db import Database
+if TYPE_CHECKING:  # SQLAlchemy is imported by search() itself: the first screen needs only terms()
+    from core.db import Database
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 KIND_ORDER = {"client": 0, "contact": 1, "address": 2, "invoice": 3, "proposal": 4, "job": 5}
@@ -65,6 +65,8 @@ def email_needle(query: str) -> tuple[list[str], str] | None:
 
 
 def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[SearchHit]:
+    from sqlalchemy import text
+
     email = email_needle(query)
     words = email[0] if email else terms(query)
     if not words:

@@ -13,9 +13,11 @@ The theme comes from ``TEXTUAL_THEME``, then ``[ui] theme``; ``TEXTUAL_COLOR_SYS
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -30,63 +32,146 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from config import AppConfig, AppPaths, app_paths
-from core import business
-from core.db import Database
 from core.errors import DomainError
 from tui import START_TIME_NS
 from tui.background import BackgroundChecks, IntegrationPoll, LicenseView
 from tui.cli import __version__
 from tui.drafts import discard_drafts_of, offer_drafts
-from tui.palette import ActionCommands, RecordCommands
 from tui.render import error_text
-from tui.screens.assistant import AssistantScreen
-from tui.screens.client_detail import ClientDetailScreen
-from tui.screens.client_form import ClientFormScreen
 from tui.screens.clients import ClientListScreen
-from tui.screens.coming_soon import ComingSoonScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
-from tui.screens.import_clients import ImportClientsScreen
-from tui.screens.invoice_detail import InvoiceDetailScreen
-from tui.screens.invoices import InvoiceListScreen
-from tui.screens.job_detail import JobDetailScreen
-from tui.screens.jobs import JobListScreen
-from tui.screens.proposal_editor import ProposalEditorScreen
-from tui.screens.proposals import ProposalListScreen
-from tui.screens.query_bar import QueryBarScreen
-from tui.screens.reports import ReportsScreen
-from tui.screens.schedule import ScheduleScreen
-from tui.screens.settings import SettingsScreen
-from tui.screens.tasks import TaskListScreen
 from tui.widgets.section_bar import SECTIONS
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from textual.binding import BindingType
+    from textual.command import Provider
+
+    from core.db import Database
+    from core.first_look import FirstLook
+    from core.runtime import Runtime
 
 logger = logging.getLogger("tssg_crm.tui")
 
+# on a quick start the client list starts the loader once its first page is drawn; this is
+# when the app starts it anyway (say the first screen is a restored draft)
+LOADER_FALLBACK_DELAY = 0.5
+
+
+class RuntimeLoader:
+    """Opens the runtime (config, SQLAlchemy, the database at head) in a thread, once.
+
+    ``start`` is called when the first screen is on show; :meth:`runtime` waits for the
+    result from any thread (a worker that needs the database before it is open) and raises
+    what opening raised."""
+
+    def __init__(self, open_runtime: Callable[[], Runtime]) -> None:
+        self._open = open_runtime
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._started = False
+        self._runtime: Runtime | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def start(self, when_done: Callable[[BaseException | None], None] | None = None) -> bool:
+        """Start loading; False when it had already started."""
+        with self._lock:
+            if self._started:
+                return False
+            self._started = True
+        threading.Thread(target=self._load, args=(when_done,), name="runtime-loader",
+                         daemon=True).start()
+        return True
+
+    def _load(self, when_done: Callable[[BaseException | None], None] | None) -> None:
+        try:
+            self._runtime = self._open()
+        except BaseException as exc:  # handed to whoever waits, and to run_app
+            self.error = exc
+        finally:
+            self._done.set()
+        if when_done is not None:
+            when_done(self.error)
+
+    def runtime(self) -> Runtime:
+        self.start()
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        assert self._runtime is not None
+        return self._runtime
+
+    def close(self) -> None:
+        """At exit: wait for a load under way, then close what it opened."""
+        if self._started:
+            self._done.wait()
+        if self._runtime is not None:
+            self._runtime.close()
+
+
+# Only the Clients list is imported at start (it is the first screen); every other section,
+# page and dialog is imported when first opened, so the first frame never waits for them.
+SECTION_SCREENS = {
+    "reports": ("tui.screens.reports", "ReportsScreen"),
+    "proposals": ("tui.screens.proposals", "ProposalListScreen"),
+    "jobs": ("tui.screens.jobs", "JobListScreen"),
+    "invoices": ("tui.screens.invoices", "InvoiceListScreen"),
+    "tasks": ("tui.screens.tasks", "TaskListScreen"),
+    "schedule": ("tui.screens.schedule", "ScheduleScreen"),
+}
+
+
+def screen_class(module: str, name: str) -> Any:
+    """A class of ours from ``module``, imported on first use."""
+    return getattr(importlib.import_module(module), name)
+
+
+class LazySection:
+    """A section's screen in ``MODES``: its module is imported when the section first shows
+    (or when the palette asks what the screen can do, through :attr:`screen_class`)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    @property
+    def screen_class(self) -> type[Screen[Any]]:
+        return screen_class(self.module, self.name)  # type: ignore[no-any-return]
+
+    def __call__(self) -> Screen[Any]:
+        return self.screen_class()
+
 
 def _coming_soon(mode: str, title: str) -> Callable[[], Screen[Any]]:
-    return lambda: ComingSoonScreen(mode, title)
+    return lambda: screen_class("tui.screens.coming_soon", "ComingSoonScreen")(mode, title)
+
+
+def _section(mode: str) -> Callable[[], Screen[Any]]:
+    if mode in SECTION_SCREENS:
+        return LazySection(*SECTION_SCREENS[mode])
+    title = next(title for key, title, _key in SECTIONS if key == mode)
+    return _coming_soon(mode, title)
+
+
+def _record_commands() -> type[Provider]:
+    return screen_class("tui.palette", "RecordCommands")  # type: ignore[no-any-return]
+
+
+def _action_commands() -> type[Provider]:
+    return screen_class("tui.palette", "ActionCommands")  # type: ignore[no-any-return]
 
 
 class CrmApp(App[int]):
     TITLE = "TSSG CRM Pro"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {RecordCommands, ActionCommands}
+    COMMANDS = App.COMMANDS | {_record_commands, _action_commands}
     MODES = {
         "clients": ClientListScreen,
-        "reports": ReportsScreen,
-        "proposals": ProposalListScreen,
-        "jobs": JobListScreen,
-        "invoices": InvoiceListScreen,
-        "tasks": TaskListScreen,
-        "schedule": ScheduleScreen,
-        **{mode: _coming_soon(mode, title) for mode, title, _key in SECTIONS
-           if mode not in ("clients", "reports", "proposals", "jobs", "invoices", "tasks",
-                           "schedule")},
+        **{mode: _section(mode) for mode, _title, _key in SECTIONS if mode != "clients"},
     }
     DEFAULT_MODE = "clients"
     BINDINGS: list[BindingType] = [
@@ -108,16 +193,25 @@ class CrmApp(App[int]):
 
     def __init__(
         self,
-        db: Database,
+        db: Database | None,
         *,
         config: AppConfig | None = None,
         log_file: Path | None = None,
         today: dt.date | None = None,
         paths: AppPaths | None = None,
         background: bool = False,
+        loader: RuntimeLoader | None = None,
+        first_look: FirstLook | None = None,
     ) -> None:
         super().__init__()
-        self.db = db
+        if db is None and loader is None:
+            raise ValueError("CrmApp needs a database or a loader that opens one")
+        self._db = db
+        # the quick start (run_app): the first screen from core.first_look, the database
+        # (SQLAlchemy, models) opened by the loader once that screen is on show
+        self.loader = loader
+        self.first_look = first_look  # taken by the client list
+        self._first_business_name = first_look.business_name if first_look else None
         self.config = config or AppConfig()
         self.log_file = log_file
         self._today = today
@@ -136,6 +230,15 @@ class CrmApp(App[int]):
             self.integration_poll = IntegrationPoll(self, self.app_files(), self.config,
                                                     self.background.view,
                                                     self.background.publish)
+
+    @property
+    def db(self) -> Database:
+        """The database. On a quick start, a worker that asks before the loader is done
+        waits for it (and starts it, if the first screen has not yet)."""
+        if self._db is None:
+            assert self.loader is not None
+            self._db = self.loader.runtime().db
+        return self._db
 
     @property
     def today(self) -> dt.date:
@@ -165,22 +268,53 @@ class CrmApp(App[int]):
                 "Press ? on a screen to see its keys.",
                 severity="warning",
             )
-        self._start_background()
+        if self.background is not None:
+            self.screen_change_signal.subscribe(self, self._refresh_status_line)
+        if self.loader is None:
+            self._start_background()
+        else:  # in case the first screen is not the client list (it starts the loader)
+            self.set_timer(LOADER_FALLBACK_DELAY, self.load_runtime)
 
     def on_ready(self) -> None:
         elapsed_ms = (time.perf_counter_ns() - START_TIME_NS) // 1_000_000
         logger.info("started in %d ms", elapsed_ms)
-        self._check_setup()
+        if self._first_business_name is not None:
+            self._setup_checked(self._first_business_name)
+        else:
+            self._check_setup()
+
+    def load_runtime(self) -> None:
+        """Quick start: open the database in a thread now that the first screen shows; the
+        background checks start when it is open."""
+        if self.loader is not None and self.loader.start(self._runtime_loaded):
+            logger.info("first screen in %d ms",
+                        (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
+
+    def _runtime_loaded(self, error: BaseException | None) -> None:
+        # called in the loader's thread
+        try:
+            self.call_from_thread(self._after_runtime_loaded, error)
+        except RuntimeError:  # the app has already stopped
+            pass
+
+    def _after_runtime_loaded(self, error: BaseException | None) -> None:
+        if error is not None:  # run_app prints why after the terminal is restored
+            self.exit(1)
+            return
+        logger.info("database open in %d ms", (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
+        self._start_background()
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def _check_setup(self) -> None:
+        from core import business
+
         name = business.load(self.db, "business")["name"]
         self.call_from_thread(self._setup_checked, name)
 
     def _setup_checked(self, name: str) -> None:
         self.business_name = name
         if not name:
-            self.push_screen(FirstRunScreen())
+            self.push_screen(screen_class("tui.screens.first_run", "FirstRunScreen")())
         else:
             offer_drafts(self)  # unsaved forms from last time (tui/drafts.py)
 
@@ -223,17 +357,18 @@ class CrmApp(App[int]):
     def open_client(self, client_id: int) -> None:
         if self.current_mode != "clients":
             self.switch_mode("clients")
-        self.push_screen(ClientDetailScreen(client_id))
+        self.push_screen(screen_class("tui.screens.client_detail", "ClientDetailScreen")(client_id))
 
     def new_client(self) -> None:
         def saved(client_id: int | None) -> None:
             if client_id is not None:
-                self.push_screen(ClientDetailScreen(client_id))
+                self.push_screen(
+                    screen_class("tui.screens.client_detail", "ClientDetailScreen")(client_id))
 
-        self.push_screen(ClientFormScreen(None), saved)
+        self.push_screen(screen_class("tui.screens.client_form", "ClientFormScreen")(None), saved)
 
     def edit_client(self, client_id: int) -> None:
-        self.push_screen(ClientFormScreen(client_id))
+        self.push_screen(screen_class("tui.screens.client_form", "ClientFormScreen")(client_id))
 
     def note_data_changed(self) -> None:
         self.data_version += 1
@@ -308,23 +443,26 @@ class CrmApp(App[int]):
         """Show a proposal in the Proposals section (from a task, the palette, ...)."""
         if self.current_mode != "proposals":
             self.switch_mode("proposals")
-        self.push_screen(ProposalEditorScreen(proposal_id))
+        self.push_screen(
+            screen_class("tui.screens.proposal_editor", "ProposalEditorScreen")(proposal_id))
 
     def open_job(self, job_id: int) -> None:
         """Show a job's page in the Jobs section (after converting a proposal, say)."""
         if self.current_mode != "jobs":
             self.switch_mode("jobs")
-        self.push_screen(JobDetailScreen(job_id))
+        self.push_screen(screen_class("tui.screens.job_detail", "JobDetailScreen")(job_id))
 
     def open_invoice(self, invoice_id: int) -> None:
         """Show an invoice in the Invoices section (after invoicing a job, say)."""
         if self.current_mode != "invoices":
             self.switch_mode("invoices")
-        self.push_screen(InvoiceDetailScreen(invoice_id))
+        self.push_screen(
+            screen_class("tui.screens.invoice_detail", "InvoiceDetailScreen")(invoice_id))
 
     def open_schedule(self, day: dt.date, visit_id: int | None = None) -> None:
         """Show the week of ``day`` in the Schedule section, on the visit when given."""
-        if self.current_mode == "schedule" and isinstance(self.screen, ScheduleScreen):
+        if self.current_mode == "schedule" and \
+                isinstance(self.screen, screen_class("tui.screens.schedule", "ScheduleScreen")):
             self.screen.go_to(day, visit_id)
             return
         self.schedule_target = (day, visit_id)  # taken by the schedule screen when it shows
@@ -345,34 +483,35 @@ class CrmApp(App[int]):
         return self.paths or app_paths()
 
     def action_settings(self, section: str = "business") -> None:
-        if not isinstance(self.screen, SettingsScreen):
-            self.push_screen(SettingsScreen(section))
+        settings = screen_class("tui.screens.settings", "SettingsScreen")
+        if not isinstance(self.screen, settings):
+            self.push_screen(settings(section))
 
     def import_clients(self) -> None:
-        self.push_screen(ImportClientsScreen())
+        self.push_screen(screen_class("tui.screens.import_clients", "ImportClientsScreen")())
 
     def _start_background(self) -> None:
         if self.background is None:
             return
         self.background.listeners.append(self._show_license_view)
-        self.screen_change_signal.subscribe(self, self._add_status_line)
-        self._add_status_line(self.screen)
         self.background.start()
         if self.integration_poll is not None:
             self.integration_poll.start()
 
-    def _add_status_line(self, screen: Screen[Any]) -> None:
-        """Every full screen gets the one-line license status (dialogs do not)."""
-        from textual.screen import ModalScreen
-
-        if self.background is None or isinstance(screen, ModalScreen):
+    def add_status_line(self, screen: Screen[Any]) -> None:
+        """Every full screen gets the one-line license status (dialogs do not); called when
+        the screen is mounted."""
+        if self.background is None or screen.query(StatusLine):
             return
-        lines = list(screen.query(StatusLine))
-        if not lines:
-            lines = [StatusLine()]
-            screen.mount(lines[0])
-        for line in lines:  # a screen of another section may have missed an update
-            self.call_after_refresh(line.show, self.background.view)
+        line = StatusLine()
+        screen.mount(line)
+        self.call_after_refresh(line.show, self.background.view)
+
+    def _refresh_status_line(self, screen: Screen[Any]) -> None:
+        # a screen of another section may have missed an update
+        if self.background is not None:
+            for line in screen.query(StatusLine):
+                self.call_after_refresh(line.show, self.background.view)
 
     def _show_license_view(self, view: LicenseView) -> None:
         for screen in self.screen_stack:
@@ -381,13 +520,15 @@ class CrmApp(App[int]):
 
     def action_query_bar(self) -> None:
         """F3: the query bar (structured queries, no AI), over the current screen."""
-        if not isinstance(self.screen, QueryBarScreen):
-            self.push_screen(QueryBarScreen())
+        query_bar = screen_class("tui.screens.query_bar", "QueryBarScreen")
+        if not isinstance(self.screen, query_bar):
+            self.push_screen(query_bar())
 
     def action_assistant(self) -> None:
         """F4: the AI assistant; it says why when the tier or consent keeps it off."""
-        if not isinstance(self.screen, AssistantScreen):
-            self.push_screen(AssistantScreen())
+        assistant = screen_class("tui.screens.assistant", "AssistantScreen")
+        if not isinstance(self.screen, assistant):
+            self.push_screen(assistant())
 
 
 def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
@@ -428,31 +569,65 @@ def start_logging(path: Path) -> logging.Handler:
 
 
 def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
-    """Open the database named by the arguments/config and run the TUI; the exit code."""
-    from sqlalchemy.exc import SQLAlchemyError
+    """Open the database named by the arguments/config and run the TUI; the exit code.
 
+    On the embedded SQLite file at the current schema (the usual case) the first screen is
+    read with :mod:`core.first_look` and shown before SQLAlchemy is even imported; the
+    database is opened in a thread behind it (:class:`RuntimeLoader`). Otherwise (a first
+    start, a migration to run, PostgreSQL) the database is opened first, as before.
+    """
+    from config import load_config
     from config.settings import ConfigError
-    from core.runtime import open_runtime
+    from core.first_look import first_look
+    from tui.screens.clients import PAGE_SIZE
+
+    def open_it() -> Runtime:
+        from core.runtime import open_runtime
+
+        return open_runtime(db_arg, config_file)
 
     try:
-        runtime = open_runtime(db_arg, config_file)
+        paths = app_paths(config_file)
+        paths.ensure()
+        config = load_config(paths.config_file)
     except ConfigError as exc:
-        print(f"tssg-crm: {exc}", file=sys.stderr)
-        return 2
-    except DomainError as exc:
-        print(f"tssg-crm: {exc}", file=sys.stderr)
-        return 1
-    except SQLAlchemyError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"tssg-crm: cannot open the database: {first_line}", file=sys.stderr)
-        return 1
-    handler = start_logging(runtime.paths.log_file)
+        return _cannot_open(exc)
+    loader = RuntimeLoader(open_it)
+    look = first_look(db_arg or config.database.url or str(paths.database_file), PAGE_SIZE)
+    db = None
+    if look is None:
+        try:
+            db = loader.runtime().db
+        except Exception as exc:
+            return _cannot_open(exc)
+    handler = start_logging(paths.log_file)
     try:
-        app = CrmApp(runtime.db, config=runtime.config, log_file=runtime.paths.log_file,
-                     paths=runtime.paths, background=True)
+        app = CrmApp(db, config=config, log_file=paths.log_file, paths=paths, background=True,
+                     loader=loader if db is None else None, first_look=look)
         app.run()
+        if loader.error is not None:
+            return _cannot_open(loader.error)
         return app.return_code or 0
     finally:
         logging.getLogger("tssg_crm").removeHandler(handler)
         handler.close()
-        runtime.close()
+        loader.close()
+
+
+def _cannot_open(error: BaseException) -> int:
+    """Say on stderr why the database could not be opened; the exit code (2: bad config)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from config.settings import ConfigError
+
+    if isinstance(error, ConfigError):
+        print(f"tssg-crm: {error}", file=sys.stderr)
+        return 2
+    if isinstance(error, DomainError):
+        print(f"tssg-crm: {error}", file=sys.stderr)
+        return 1
+    if isinstance(error, SQLAlchemyError):
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"tssg-crm: cannot open the database: {first_line}", file=sys.stderr)
+        return 1
+    raise error

@@ -81,20 +81,21 @@ def one_line(message: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(message)).split())
 
 
-def database_url_arg(value: str, where: str) -> str:
+def database_url_arg(value: str, where: str, *, plain_path: bool = False) -> str:
     """Validate a ``--db`` value (or the config's ``database.url``) into a SQLAlchemy URL.
 
     ``where`` names the source in the message. The value is never echoed back whole: it may
-    hold a password.
+    hold a password. With ``plain_path`` a file path comes back as an absolute path rather
+    than a URL, checked without importing SQLAlchemy (the TUI's quick start needs that).
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from core.db import normalise_url
-
     if not value.strip():
         raise UsageError(f"{where}: is empty; give a SQLite file path or a postgresql:// URL")
     if "://" in value:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from core.db import normalise_url
+
         try:
             url = make_url(value)
         except ArgumentError:
@@ -127,10 +128,14 @@ def database_url_arg(value: str, where: str) -> str:
     if path.is_dir():
         raise UsageError(f"{where}: {path} is a directory; name the database file in it")
     if path.exists() and path.stat().st_size > 0:
-        from core.backup import is_sqlite_file
+        from core.first_look import is_sqlite_file
 
         if not is_sqlite_file(path):
             raise UsageError(f"{where}: {path} is not a SQLite database")
+    if plain_path and "://" not in value:
+        return str(path.resolve())
+    from core.db import normalise_url
+
     return normalise_url(str(path))
 
 
@@ -146,7 +151,7 @@ def _check_global_options(args: argparse.Namespace) -> None:
         if config.is_dir():
             raise UsageError(f"TSSG_CRM_CONFIG={config}: is a directory, not a config file")
     if args.db is not None:
-        args.db = database_url_arg(args.db, "--db")
+        args.db = database_url_arg(args.db, "--db", plain_path=not args.command)
 
 
 def _known_secrets(config_file: str | None) -> list[str]:

@@ -28,6 +28,7 @@ Decisions where the issue is silent:
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -85,7 +86,7 @@ class Draft:
 
     def describe(self) -> str:
         """``New client “Greenway”`` / ``Changes to client “Acme”`` for the restore offer."""
-        form = FORMS.get(self.kind)
+        form = form_class(self.kind)
         noun = form.DRAFT_NOUN if form is not None else self.kind
         what = f"New {noun}" if self.record_id is None else f"Changes to {noun}"
         label = one_line(self.label)[:60]
@@ -150,6 +151,22 @@ def store_for(app: Any) -> DraftStore:
 # --------------------------------------------------------------------------- forms
 
 FORMS: dict[str, type[DraftForm]] = {}  # DRAFT_KIND -> form class, filled by subclassing
+# where each kind of form lives: a form's module is imported when a draft of it is offered
+# (the app imports forms when they are first opened, not at start)
+FORM_MODULES = {
+    "client": "tui.screens.client_form",
+    "invoice": "tui.screens.invoice_form",
+    "job": "tui.screens.job_form",
+    "proposal": "tui.screens.proposal_editor",
+    "task": "tui.screens.task_dialogs",
+}
+
+
+def form_class(kind: str) -> type[DraftForm] | None:
+    """The form a draft of ``kind`` belongs to, its module imported if need be."""
+    if kind not in FORMS and kind in FORM_MODULES:
+        importlib.import_module(FORM_MODULES[kind])
+    return FORMS.get(kind)
 
 
 class DraftStatus(Label):
@@ -415,7 +432,7 @@ def offer_drafts(app: CrmApp) -> None:
     store = store_for(app)
 
     def load() -> None:
-        drafts = [d for d in store.load() if d.kind in FORMS]
+        drafts = [d for d in store.load() if form_class(d.kind) is not None]
         if drafts:
             app.call_from_thread(_ask, app, store, drafts, [], len(drafts))
 
@@ -444,14 +461,14 @@ def _ask(app: CrmApp, store: DraftStore, drafts: list[Draft], restore: list[Draf
 
 def open_draft(app: CrmApp, draft: Draft) -> None:
     """Open the form a draft belongs to, in its section, with the draft in it."""
-    form_class = FORMS.get(draft.kind)
-    if form_class is None:
+    form_type = form_class(draft.kind)
+    if form_type is None:
         return
-    if form_class.DRAFT_MODE and app.current_mode != form_class.DRAFT_MODE:
-        app.switch_mode(form_class.DRAFT_MODE)
-    form = form_class.for_draft(draft)
+    if form_type.DRAFT_MODE and app.current_mode != form_type.DRAFT_MODE:
+        app.switch_mode(form_type.DRAFT_MODE)
+    form = form_type.for_draft(draft)
     cast(DraftForm, form).restore_on_ready(draft)
-    app.push_screen(form, partial(form_class.restored_form_closed, app))
+    app.push_screen(form, partial(form_type.restored_form_closed, app))
 
 
 def discard_drafts_of(forms: Iterable[object]) -> None:

@@ -158,7 +158,8 @@ def available_actions(app: CrmApp) -> Iterator[Action]:
         method = _app_method(app, f"new_{mode[:-1]}")
         if method is not None:
             yield Action(title, help_text, method)
-        elif section_is_built(app, mode) and hasattr(app.MODES[mode], "action_new"):
+        elif section_is_built(app, mode) and hasattr(
+                getattr(app.MODES[mode], "screen_class", app.MODES[mode]), "action_new"):
             yield Action(title, help_text, partial(new_in_section, app, mode))
     quick_task = _app_method(app, "action_quick_task")
     if quick_task is not None:

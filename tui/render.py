@@ -8,6 +8,8 @@ have been cleaned on the way in. Labels are literal; ``[bold]`` stays ``[bold]``
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.content import Content
 
@@ -70,10 +72,17 @@ def status(value: str) -> str:
     return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
+# a North American number (NANP: area code and exchange start 2-9) in E.164
+_NANP = re.compile(r"\+1([2-9]\d\d)([2-9]\d\d)(\d{4})")
+
+
 def phone(e164: str) -> str:
     """``+14155550100`` as ``(415) 555-0100`` for North America, international otherwise."""
     if not e164:
         return ""
+    nanp = _NANP.fullmatch(e164)
+    if nanp:  # phonenumbers' national format for these, without its 140 ms import
+        return "({}) {}-{}".format(*nanp.groups())
     import phonenumbers
 
     try:

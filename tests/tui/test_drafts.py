@@ -359,3 +359,19 @@ def test_the_real_app_killed_with_sigkill_offers_the_draft_on_the_next_start(tmp
             process.wait(timeout=10)
         os.close(fd)
     assert not LocalState(paths).load_drafts()
+
+
+def test_every_form_with_drafts_is_found_from_its_kind_alone():
+    """The app imports a form's module only when it is opened: a draft left by any form must
+    still lead back to it at the next start (FORM_MODULES names where each kind lives)."""
+    import importlib
+    import pkgutil
+
+    import tui.screens
+    from tui import drafts
+
+    for module in pkgutil.iter_modules(tui.screens.__path__, "tui.screens."):
+        importlib.import_module(module.name)
+    assert drafts.FORMS, "no form registered itself"
+    for kind, form in drafts.FORMS.items():
+        assert drafts.FORM_MODULES.get(kind) == form.__module__, kind

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual import on
+from textual.events import Mount
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -37,6 +39,11 @@ class _AppAccess:
 
 class CrmScreen(_AppAccess, Screen[ResultType]):
     """A full screen of the app."""
+
+    @on(Mount)
+    def _add_status_line(self) -> None:
+        # here, not when the app switches screen: a screen can only take widgets once mounted
+        self.crm.add_status_line(self)
 
 
 class CrmModal(_AppAccess, ModalScreen[ResultType]):

@@ -20,6 +20,7 @@ same client when that client is on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,17 +30,18 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
-from core import business
-from core.lists import ClientRow, list_clients
-from core.overview import client_names
-from core.paging import Cursor, Page
-from core.search import SearchHit, search, terms
+from core.search import terms
 from tui import render
-from tui.screens.address_validation import BulkRun, BulkValidationDialog
 from tui.screens.base import CrmScreen
 from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
+
+if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where it is used
+    from core.paging import Cursor, Page
+    from core.rows import ClientRow
+    from core.search import SearchHit
+    from tui.screens.address_validation import BulkRun
 
 PAGE_SIZE = 100
 SEARCH_DEBOUNCE = 0.15
@@ -143,7 +145,10 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     def on_screen_resume(self) -> None:
         # Back from a detail or a form: show what was saved there.
         if self._seen_data_version != self.crm.data_version:
+            first_time = self._seen_data_version < 0
             self._seen_data_version = self.crm.data_version
+            if first_time and self._show_first_look():
+                return
             self.reload(keep_id=self.highlighted_client_id())
             if self.searching:
                 self._run_search(
@@ -183,6 +188,19 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     def filter_key(self) -> str:
         return FILTERS[self.filter_index][0]
 
+    def _show_first_look(self) -> bool:
+        """Quick start: the first page read before the database was open (core.first_look);
+        the app opens the database once this frame is drawn."""
+        look, self.crm.first_look = self.crm.first_look, None
+        if look is None:
+            return False
+        self._currency = look.currency
+        self._generation += 1
+        self._apply_page(self._generation, look.clients, True, None)
+        self._show_status()
+        self.call_after_refresh(self.crm.load_runtime)
+        return True
+
     def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
         sort, descending, _label = SORTS[self.sort_index]
         self._fetch_in_thread(generation, self.filter_key, sort, descending, cursor, keep_id)
@@ -190,6 +208,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     @work(thread=True, exclusive=True, group="client-list", exit_on_error=False)
     def _fetch_in_thread(self, generation: int, key: str, sort: str, descending: bool,
                          cursor: Cursor | None, keep_id: int | None) -> None:
+        from core import business
+        from core.lists import list_clients
+
         page = list_clients(
             self.db,
             status=key if key not in ("current", "all") else None,
@@ -276,6 +297,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
     def _run_search(self, query: str, generation: int) -> None:
+        from core.overview import client_names
+        from core.search import search
+
         hits = search(self.db, query, limit=SEARCH_LIMIT)
         names = client_names(self.db, [h.client_id for h in hits if h.client_id is not None])
         found = [_Found(h, names.get(h.client_id or 0, "")) for h in hits]
@@ -359,6 +383,8 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def action_validate_addresses(self) -> None:
         """Start a USPS check of the unvalidated addresses (or show the one running)."""
+        from tui.screens.address_validation import BulkRun, BulkValidationDialog
+
         run = self.address_run
         if run is None or not run.running:
             run = BulkRun(start_after=run.next_after if run else 0)
