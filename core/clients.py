@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from core import audit, validate
@@ -316,3 +316,15 @@ def mark_address_validated(db: Database, address_id: int, standardised: AddressD
 
 def has_financial_records(s: Session, client_id: int) -> bool:
     return bool(s.scalar(select(exists().where(Invoice.client_id == client_id))))
+
+
+def tags_in_use(db: Database, *, limit: int = 500) -> list[tuple[str, int]]:
+    """The tags on clients, each with how many clients carry it, most used first (the
+    Clients list's tag filter offers them)."""
+    count = func.count(ClientTag.client_id)
+    with db.read() as s:
+        rows = s.execute(
+            select(ClientTag.tag, count).group_by(ClientTag.tag)
+            .order_by(count.desc(), ClientTag.tag).limit(limit)
+        ).all()
+    return [(tag, int(n)) for tag, n in rows]

@@ -13,6 +13,7 @@ The theme comes from ``TEXTUAL_THEME``, then ``[ui] theme``; ``TEXTUAL_COLOR_SYS
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import logging
 import os
@@ -299,7 +300,7 @@ class CrmApp(App[int]):
 
     def _after_runtime_loaded(self, error: BaseException | None) -> None:
         if error is not None:  # run_app prints why after the terminal is restored
-            self.exit(1)
+            self.exit(return_code=1)
             return
         logger.info("database open in %d ms", (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
         self._start_background()
@@ -329,12 +330,16 @@ class CrmApp(App[int]):
             self.report_worker_error(event.worker)
 
     def report_worker_error(self, worker: Worker[Any]) -> None:
-        error = worker.error
+        self.report_error(worker.error, worker.name)
+
+    def report_error(self, error: BaseException | None, task: str) -> None:
+        """A background task failed: a domain refusal in its own words, else a notice that
+        points to the log (where the traceback goes)."""
         if isinstance(error, DomainError):
             self.notice(error_text(error), severity="error")
             return
         if error is not None:
-            logger.error("background task %r failed", worker.name,
+            logger.error("background task %r failed", task,
                          exc_info=(type(error), error, error.__traceback__))
         where = f" Details are in {self.log_file}." if self.log_file else ""
         self.notice(
@@ -604,6 +609,9 @@ def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
     try:
         app = CrmApp(db, config=config, log_file=paths.log_file, paths=paths, background=True,
                      loader=loader if db is None else None, first_look=look)
+        # what the imports made lives as long as the process: keep it out of the garbage
+        # collector's full passes (one during the first frame cost tens of milliseconds)
+        gc.freeze()
         app.run()
         if loader.error is not None:
             return _cannot_open(loader.error)

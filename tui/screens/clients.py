@@ -2,13 +2,15 @@
 
 The list holds only the pages the user has scrolled to: a keyset page of ``PAGE_SIZE``
 rows is fetched in a thread worker when the cursor comes within ``PREFETCH_MARGIN`` rows
-of the end. Typing in the search box waits ``SEARCH_DEBOUNCE`` seconds of quiet, then
-searches clients, contacts, addresses and document numbers in a worker; the hits replace
-the list until the box is emptied (or escape is pressed). Enter opens the client a row or
+of the end. Each keystroke in the search box searches clients, contacts, addresses and
+document numbers at once, in a worker (one search at a time: keys typed meanwhile wait for
+it and only the latest text is searched next); the hits replace the list until the box is
+emptied (or escape is pressed). Enter opens the client a row or
 hit belongs to.
 
 Filters cycle with ``f``: active and leads (the default; archived clients are hidden),
-active, leads, archived, all. Sorts cycle with ``s``: by name (A–Z), newest first.
+active, leads, archived, all; ``g`` picks a tag the clients shown must carry. Sorts cycle
+with ``s``: by name (A–Z), newest first.
 Below 90 columns the company column is left out so names and emails stay readable.
 ``v`` checks every unvalidated US address with USPS (Premium) in a background run
 (:class:`tui.screens.address_validation.BulkRun`); its dialog shows the progress and the
@@ -20,21 +22,23 @@ same client when that client is on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
 from core.search import terms
 from tui import render
+from tui.latest_only import LatestOnly
 from tui.screens.base import CrmScreen
 from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
+from tui.widgets.quick_table import QuickTable
 from tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where it is used
@@ -44,7 +48,6 @@ if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where i
     from tui.screens.address_validation import BulkRun
 
 PAGE_SIZE = 100
-SEARCH_DEBOUNCE = 0.15
 SEARCH_LIMIT = 50
 NARROW = 90
 
@@ -64,6 +67,7 @@ HIT_KINDS = {
     "contact": "Contact",
     "address": "Address",
     "invoice": "Invoice",
+    "credit_note": "Credit note",
     "proposal": "Proposal",
     "job": "Job",
 }
@@ -96,6 +100,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         Binding("enter", "open", "Open", id="clients.open", show=False),
         Binding("e", "edit", "Edit", id="clients.edit"),
         Binding("f", "cycle_filter", "Filter", id="clients.filter"),
+        Binding("g", "filter_tag", "Tag", id="clients.tag"),
         Binding("s", "cycle_sort", "Sort", id="clients.sort"),
         Binding("v", "validate_addresses", "USPS check", id="clients.validate_addresses"),
         Binding("escape", "clear_search", "Clear search", id="clients.clear_search", show=False),
@@ -104,10 +109,11 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_timer: Timer | None = None
         self._search_generation = 0
+        self._searcher = LatestOnly("client-search", self._search_failed)
         self._found: list[_Found] = []
         self._currency = "USD"  # the business currency, read with each first page
+        self.tag = ""  # only clients with this tag ("": any)
         self.address_run: BulkRun | None = None  # the last "validate all" run
 
     # ------------------------------------------------------------------ layout
@@ -122,7 +128,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             )
             yield Label("", id="client-list-status", markup=False)
             yield DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+            yield QuickTable(id="search-results")
         yield KeyHints()
 
     @property
@@ -130,8 +136,8 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         return self.query_one("#client-table", DataTable)
 
     @property
-    def results(self) -> DataTable[object]:
-        return self.query_one("#search-results", DataTable)
+    def results(self) -> QuickTable:
+        return self.query_one("#search-results", QuickTable)
 
     @property
     def searching(self) -> bool:
@@ -151,9 +157,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
                 return
             self.reload(keep_id=self.highlighted_client_id())
             if self.searching:
-                self._run_search(
-                    self.query_one("#client-search", Input).value, self._search_generation
-                )
+                self._searcher.submit(partial(
+                    self._search, self.query_one("#client-search", Input).value,
+                    self._search_generation))
 
     def on_resize(self) -> None:
         if column_widths(self.size.width) != self._widths:
@@ -174,10 +180,10 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self._move_to(keep)
         results = self.results
         results.clear(columns=True)
-        # scrollbar, a cell of padding either side of four columns, the 8-wide kind column
-        rest = max((self.size.width or self.app.size.width) - 2 - 8 - 8, 30)
-        results.add_column("Found", width=8, key="kind")
-        results.add_column("Match", width=rest * 30 // 100, key="label")
+        # scrollbar, a cell of padding either side of four columns, the kind ("Credit note")
+        rest = max((self.size.width or self.app.size.width) - 2 - 8 - 11, 30)
+        results.add_column("Found", width=11, key="kind")
+        results.add_column("Match", width=rest * 30 // 100, key="label", bold=True)
         results.add_column("Details", width=rest * 40 // 100, key="detail")
         results.add_column("Client", width=rest - rest * 30 // 100 - rest * 40 // 100, key="client")
         self._fill_results()
@@ -203,10 +209,11 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def _fetch_page(self, generation: int, cursor: Cursor | None, keep_id: int | None) -> None:
         sort, descending, _label = SORTS[self.sort_index]
-        self._fetch_in_thread(generation, self.filter_key, sort, descending, cursor, keep_id)
+        self._fetch_in_thread(generation, self.filter_key, self.tag, sort, descending, cursor,
+                              keep_id)
 
     @work(thread=True, exclusive=True, group="client-list", exit_on_error=False)
-    def _fetch_in_thread(self, generation: int, key: str, sort: str, descending: bool,
+    def _fetch_in_thread(self, generation: int, key: str, tag: str, sort: str, descending: bool,
                          cursor: Cursor | None, keep_id: int | None) -> None:
         from core import business
         from core.lists import list_clients
@@ -215,6 +222,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             self.db,
             status=key if key not in ("current", "all") else None,
             include_archived=key == "all",
+            tag=tag or None,
             sort=sort,
             descending=descending,
             cursor=cursor,
@@ -256,6 +264,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         status = self.query_one("#client-list-status", Label)
         if self.searching:
             query = self.query_one("#client-search", Input).value
+            if not self.results.display:  # the first hits are still on their way
+                status.update(render.content(f"Searching for “{query}”…"))
+                return
             count = len(self._found)
             more = "+" if count >= SEARCH_LIMIT else ""
             status.update(
@@ -263,15 +274,19 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             )
             return
         shown = len(self._rows)
+        tagged = f" · tag “{self.tag}”" if self.tag else ""
         if not shown and not self._loading:
-            if self.filter_key in ("current", "all"):
+            if self.tag:
+                text = (f"No clients in “{FILTERS[self.filter_index][1]}”{tagged}. "
+                        "Press g for another tag, f for another filter.")
+            elif self.filter_key in ("current", "all"):
                 text = "No clients yet. Press n to add the first one."
             else:
                 text = f"No clients in “{FILTERS[self.filter_index][1]}”. Press f to change the filter."
         else:
             more = ", more below" if self._next_cursor is not None else ""
             text = (
-                f"{FILTERS[self.filter_index][1]} · {SORTS[self.sort_index][2]} · "
+                f"{FILTERS[self.filter_index][1]}{tagged} · {SORTS[self.sort_index][2]} · "
                 f"{shown} shown{more}"
             )
         status.update(render.content(text))
@@ -280,8 +295,6 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     @on(Input.Changed, "#client-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
         self._search_generation += 1
         if not terms(event.value):
             self._found = []
@@ -290,21 +303,26 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             self.table.display = True
             self._show_status()
             return
-        value, generation = event.value, self._search_generation
-        self._search_timer = self.set_timer(
-            SEARCH_DEBOUNCE, lambda: self._run_search(value, generation)
-        )
+        # at once, in the search thread (tui/latest_only.py): keys typed while a search runs
+        # wait for it, and only the latest text is searched next
+        self._searcher.submit(partial(self._search, event.value, self._search_generation))
 
-    @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
-    def _run_search(self, query: str, generation: int) -> None:
+    def _search(self, query: str, generation: int) -> None:
+        # in the search thread
         from core.overview import client_names
         from core.search import search
 
         hits = search(self.db, query, limit=SEARCH_LIMIT)
         names = client_names(self.db, [h.client_id for h in hits if h.client_id is not None])
         found = [_Found(h, names.get(h.client_id or 0, "")) for h in hits]
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_results, generation, found)
+        self.app.call_from_thread(self._show_results, generation, found)
+
+    def _search_failed(self, error: Exception) -> None:
+        # in the search thread
+        self.app.call_from_thread(self.crm.report_error, error, "client search")
+
+    def on_unmount(self) -> None:
+        self._searcher.stop()
 
     def _show_results(self, generation: int, found: list[_Found]) -> None:
         if generation != self._search_generation or not self.searching:
@@ -321,10 +339,10 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         for i, item in enumerate(self._found):
             hit = item.hit
             results.add_row(
-                render.plain(HIT_KINDS.get(hit.kind, hit.kind)),
-                render.plain(hit.label, style="bold"),
-                render.plain(render.hit_detail(hit.detail)),
-                render.plain(item.client_name),
+                HIT_KINDS.get(hit.kind, hit.kind),
+                hit.label,
+                render.hit_detail(hit.detail),
+                item.client_name,
                 key=str(i),
             )
 
@@ -358,6 +376,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         return int(key) if key is not None else None
 
     @on(DataTable.RowSelected)
+    @on(QuickTable.RowSelected)
     def action_open(self) -> None:
         client_id = self.highlighted_client_id()
         if client_id is not None:
@@ -375,6 +394,18 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
         self.reload()
         self._show_status()
+
+    def action_filter_tag(self) -> None:
+        """Show only the clients with one tag (or any tag again)."""
+        from tui.screens.tag_filter import TagFilterDialog
+
+        def picked(tag: str | None) -> None:
+            if tag is not None and tag != self.tag:
+                self.tag = tag
+                self.reload()
+                self._show_status()
+
+        self.app.push_screen(TagFilterDialog(self.tag), picked)
 
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
