@@ -67,8 +67,11 @@ class AIConfig:
     provider: str = "anthropic"
     base_url: str = "https://api.anthropic.com"
     model: str = ""
-    api_version: str = "2023-06-01"
+    api_version: str = ""  # empty: Anthropic's 2023-06-01; OpenAI: none sent
     auth_header: str = ""
+    # OpenAI and compatible endpoints: "tools" (function calling), "json_schema" (a JSON
+    # reply format, for models without tools) or "auto" (tools, json_schema if refused)
+    mode: str = "auto"
     timeout: float = 60.0
 
 
@@ -90,6 +93,7 @@ class AppConfig:
 
 
 _AI_PROVIDERS = ("anthropic", "openai", "openai-compatible")
+_AI_MODES = ("auto", "tools", "json_schema")
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
@@ -185,6 +189,11 @@ def parse_config(data: dict[str, Any], file: str = "config.toml") -> AppConfig:
         raise ConfigError(
             f"{file}: ai.provider: '{config.ai.provider}' is not one of {', '.join(_AI_PROVIDERS)}"
         )
+    if config.ai.mode not in _AI_MODES:
+        raise ConfigError(f"{file}: ai.mode: '{config.ai.mode}' is not one of {', '.join(_AI_MODES)}")
+    if config.ai.mode == "json_schema" and config.ai.provider == "anthropic":
+        raise ConfigError(f"{file}: ai.mode: json_schema works with provider openai or "
+                          "openai-compatible; Anthropic always uses tool use")
     for name, url in (
         ("license.server_url", config.license.server_url),
         ("analytics.endpoint", config.analytics.endpoint),

@@ -312,7 +312,7 @@ class Assistant:
             return self._error(call, f"query refused: {exc}")
         rows = [{k: _cut(v) for k, v in row.items()} for row in result.rows[:ROWS_TO_MODEL]]
         if self.redact:
-            rows = self.redactor.rows(result, rows)
+            rows = self.redactor.rows(result, rows, self.db)
         payload: dict[str, Any] = {"ok": True, "columns": [c.name for c in result.columns],
                                    "rows": rows}
         while len(dumps(payload)) > RESULT_CHARS and payload["rows"]:

@@ -14,15 +14,16 @@ Two ways to get structured queries out of the model:
 
 The endpoint is ``base_url`` + ``/chat/completions`` when ``base_url`` already ends in
 ``/v1`` (``http://localhost:11434/v1``), else ``base_url`` + ``/v1/chat/completions``.
-The key is sent as ``Authorization: Bearer``; an OpenAI-compatible endpoint without a key
-gets no auth header.
+The key is sent as ``Authorization: Bearer`` (or in the configured ``auth_header``, e.g.
+Azure's ``api-key``); an OpenAI-compatible endpoint without a key gets no auth header. A
+configured ``api_version`` is sent as the ``api-version`` query parameter (Azure OpenAI).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from integrations.ai.base import (
     AssistantMessage,
@@ -55,7 +56,10 @@ class OpenAIProvider:
     @property
     def path(self) -> str:
         path = urlsplit(self.settings.base_url).path.rstrip("/")
-        return "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions"
+        path = "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions"
+        if self.settings.api_version:
+            path += "?" + urlencode({"api-version": self.settings.api_version})
+        return path
 
     def close(self) -> None:
         self._sender.close()

@@ -3,7 +3,11 @@
 Decisions where the config is silent: the model defaults to ``claude-sonnet-4-5``
 (Anthropic) or ``gpt-4o-mini`` (OpenAI); an OpenAI-compatible endpoint must name its model
 and base URL. ``base_url`` left at its default (Anthropic's) with ``provider = "openai"``
-means OpenAI's own URL. ``api_version`` is Anthropic's ``anthropic-version`` header.
+means OpenAI's own URL. ``api_version`` is Anthropic's ``anthropic-version`` header
+(2023-06-01 when empty) and, when set, the ``api-version`` query parameter of an OpenAI
+endpoint (Azure OpenAI).
+``mode`` (``auto``, ``tools``, ``json_schema``) picks how OpenAI and compatible endpoints
+return queries (see :mod:`.openai`); Anthropic always uses tool use.
 Anthropic and OpenAI need a key; a compatible endpoint (a local Ollama) may have none.
 """
 
@@ -53,4 +57,4 @@ def make_provider(config: AppConfig, api_key: Secret | None, **sender: Any) -> P
     options = {k: v for k, v in sender.items() if v is not None}
     if settings.kind == "anthropic":
         return AnthropicProvider(settings, **options)
-    return OpenAIProvider(settings, **options)
+    return OpenAIProvider(settings, mode=config.ai.mode, **options)

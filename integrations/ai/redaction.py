@@ -4,9 +4,10 @@
 What is replaced: in query results, every value of a field the whitelist marks personal
 (client, contact and staff names, emails, phones, street lines); in free text (the question,
 notes, titles) every value already tokenised in this session, the names of clients, contacts
-and staff the text mentions, and anything that looks like an email address or a phone
-number. Tokens are numbered per kind in order of appearance, never from database ids, and
-the mapping lives only in memory for the session.
+and staff and the street lines (address line 1 and 2) the text mentions, and anything that
+looks like an email address or a phone number. A value is replaced only as a whole word
+("Ann" stays inside "Annual"). Tokens are numbered per kind in order of appearance, never
+from database ids, and the mapping lives only in memory for the session.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.db import Database
-from core.models import Client, Contact, User
+from core.models import Address, Client, Contact, User
 from core.query import QueryResult
 
 KINDS = ("Client", "Contact", "Staff", "Email", "Phone", "Address")
@@ -57,16 +58,18 @@ class Redactor:
         known = sorted(((value, token) for token, value in self._values.items()
                         if len(value) >= MIN_NAME), key=lambda vt: len(vt[0]), reverse=True)
         for value, token in known:
-            text = re.sub(re.escape(value), token, text, flags=re.IGNORECASE)
+            text = re.sub(_whole(value), token, text, flags=re.IGNORECASE)
         return text
 
     def question(self, db: Database, question: str) -> str:
-        """The question with the names it mentions (clients, contacts, staff) tokenised."""
-        for kind, name in mentioned_names(db, question):
-            self.token(kind, name)
+        """The question with the names and street lines it mentions tokenised."""
+        self._learn(db, question)
         return self.text(question)
 
-    def rows(self, result: QueryResult, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def rows(self, result: QueryResult, rows: Iterable[dict[str, Any]],
+             db: Database | None = None) -> list[dict[str, Any]]:
+        """Rows with personal values tokenised; with ``db``, the names and street lines that
+        free text (notes, titles) mentions are looked up and tokenised too."""
         rows = list(rows)
         personal = [c for c in result.columns if c.personal]
         free = [c for c in result.columns if c.free_text]
@@ -77,12 +80,22 @@ class Redactor:
                 value = row.get(column.name)
                 if isinstance(value, str) and value:
                     row[column.name] = self.token(column.personal or "Client", value)
+        texts = [row[c.name] for row in out for c in free
+                 if isinstance(row.get(c.name), str) and row[c.name]]
+        if db is not None and texts:  # one lookup for the whole result, not one per cell
+            self._learn(db, "\n".join(texts))
         for row in out:
             for column in free:
                 value = row.get(column.name)
                 if isinstance(value, str) and value:
                     row[column.name] = self.text(value)
         return out
+
+    def _learn(self, db: Database, text: str) -> None:
+        """Tokens for the names and street lines ``text`` mentions as whole words."""
+        for kind, value in mentioned_names(db, text):
+            if re.search(_whole(value), text, flags=re.IGNORECASE):
+                self.token(kind, value)
 
     # ------------------------------------------------------------------ incoming
 
@@ -97,13 +110,25 @@ class Redactor:
         return value
 
 
+def _whole(value: str) -> str:
+    """``value`` as a pattern that matches only where it is not part of a longer word."""
+    pattern = re.escape(value)
+    if value[:1].isalnum() or value[:1] == "_":
+        pattern = r"(?<!\w)" + pattern
+    if value[-1:].isalnum() or value[-1:] == "_":
+        pattern += r"(?!\w)"
+    return pattern
+
+
 def mentioned_names(db: Database, text: str) -> list[tuple[str, str]]:
-    """(kind, name) of clients, contacts and staff whose name appears in ``text``."""
+    """(kind, value) of the clients, contacts and staff whose name, and the addresses whose
+    street line (line 1 or 2), appears in ``text``."""
     lowered = text.lower()  # Python's lower() knows every alphabet; SQLite's only ASCII
     found: list[tuple[str, str]] = []
     with db.read() as s:
         for kind, column in (("Client", Client.name), ("Client", Client.company_name),
-                             ("Contact", Contact.name), ("Staff", User.name)):
+                             ("Contact", Contact.name), ("Staff", User.name),
+                             ("Address", Address.line1), ("Address", Address.line2)):
             position = (func.strpos(lowered, func.lower(column))
                         if db.dialect == "postgresql"
                         else func.instr(lowered, func.lower(column)))

@@ -11,9 +11,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from config import app_paths
+from config.settings import ConfigError, parse_config
 from core.models import AuditEvent, Client
 from core.query import run_query, schema_text
-from integrations.ai.assistant import MAX_ROUNDS, ROWS_TO_MODEL
+from integrations.ai.assistant import MAX_ROUNDS, ROWS_TO_MODEL, Assistant
 from integrations.ai.base import ProviderError
 from tests.core.query_world import World, world_fixture
 from tests.fakes.ai_server import (
@@ -117,6 +119,84 @@ def test_openai_compatible_endpoint_without_tools_switches_to_json_schema(world:
     assert "REPLY FORMAT" in step.json["messages"][0]["content"]
     assert final.json["messages"][-1]["content"].startswith("Tool results:")
     assert answer.queries[0].error is None and answer.queries[0].result is not None
+
+
+def test_json_schema_mode_from_the_config_file_asks_for_json_replies(world: World, ai: FakeAI):
+    config = parse_config({"ai": {"provider": "openai-compatible", "base_url": ai.base + "/v1",
+                                  "model": "tiny", "mode": "json_schema"}}, "config.toml")
+    ai.script(query({"entity": "clients", "aggregate": [{"fn": "count", "as": "n"}]}),
+              text("You have 41 clients."))
+    bot = Assistant(world.db, app_paths(), config, tier="sovereign", api_key=None,
+                    today=world.today)
+    answer = bot.ask("How many clients?")
+    assert answer.text == "You have 41 clients."
+    first, second = ai.model_requests
+    for request in (first, second):  # from the first request on: no tools, a JSON reply format
+        assert "tools" not in request.json
+        assert request.json["response_format"]["type"] == "json_schema"
+        assert request.json["response_format"]["json_schema"]["schema"]["required"] == [
+            "calls", "answer"]
+    assert "REPLY FORMAT" in first.json["messages"][0]["content"]
+    back = second.json["messages"][-1]
+    assert back["role"] == "user" and back["content"].startswith("Tool results:")
+    assert '"rows": [{"n": 41}]' in back["content"]
+    assert answer.queries[0].result is not None and answer.queries[0].result.rows == [{"n": 41}]
+
+
+def test_tools_mode_does_not_fall_back_to_json_schema(world: World, ai: FakeAI):
+    ai.script(error(400, "registry.ollama.ai/library/tiny does not support tools"))
+    bot = assistant(world.db, ai, provider="openai-compatible", key=None, today=world.today,
+                    ai={"base_url": ai.base + "/v1", "model": "tiny", "mode": "tools"})
+    with pytest.raises(ProviderError, match="does not support tools"):
+        bot.ask("How are my jobs doing?")
+    (only,) = ai.model_requests
+    assert "tools" in only.json and "response_format" not in only.json
+
+
+@pytest.mark.parametrize(("ai_table", "words"), [
+    ({"mode": "xml"}, "config.toml: ai.mode: 'xml' is not one of auto, tools, json_schema"),
+    ({"mode": "JSON_SCHEMA", "provider": "openai"}, "config.toml: ai.mode: 'JSON_SCHEMA' is "
+                                                    "not one of"),
+    ({"mode": 1}, "config.toml: ai.mode: expected a string"),
+    ({"mode": "json_schema"}, "config.toml: ai.mode: json_schema works with provider openai or "
+                              "openai-compatible"),
+])
+def test_a_bad_mode_is_refused_naming_the_key(ai_table, words):
+    with pytest.raises(ConfigError) as err:
+        parse_config({"ai": ai_table}, "config.toml")
+    assert str(err.value).startswith(words)
+
+
+def test_anthropic_with_a_custom_auth_header_and_api_version(world: World, ai: FakeAI):
+    ai.script(text("Hello."))
+    bot = assistant(world.db, ai, today=world.today,
+                    ai={"auth_header": "api-key", "api_version": "2024-10-22"})
+    assert bot.ask("Hi").text == "Hello."
+    (sent,) = ai.model_requests
+    assert sent.path == "/v1/messages"
+    assert sent.headers["api-key"] == TEST_KEY and "x-api-key" not in sent.headers
+    assert "authorization" not in sent.headers
+    assert sent.headers["anthropic-version"] == "2024-10-22"
+
+
+def test_openai_compatible_endpoint_with_api_key_header_and_api_version(world: World,
+                                                                      ai: FakeAI):
+    """An Azure OpenAI style endpoint: the key in ``api-key``, ``?api-version=`` on the URL."""
+    ai.script(query({"entity": "clients", "aggregate": [{"fn": "count", "as": "n"}]}),
+              text("You have 41 clients."))
+    bot = assistant(world.db, ai, provider="openai-compatible", today=world.today,
+                    ai={"base_url": ai.base + "/openai/v1", "model": "gpt-4o",
+                        "auth_header": "api-key", "api_version": "2024-10-21"})
+    assert bot.ask("How many clients?").text == "You have 41 clients."
+    for sent in ai.model_requests:
+        assert sent.path == "/openai/v1/chat/completions"
+        assert sent.query == {"api-version": "2024-10-21"}
+        assert sent.headers["api-key"] == TEST_KEY and "authorization" not in sent.headers
+        assert "anthropic-version" not in sent.headers
+    # left empty, no api-version goes to OpenAI (Anthropic's default is not sent there)
+    ai.script(text("ok"))
+    assistant(world.db, ai, provider="openai", today=world.today).ask("Hi")
+    assert ai.model_requests[-1].query == {}
 
 
 def test_malformed_json_is_refused_and_the_model_can_try_again(world: World, ai: FakeAI):

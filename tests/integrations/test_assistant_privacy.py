@@ -174,6 +174,61 @@ def test_redaction_covers_free_text_emails_and_phones(world: World, ai: FakeAI):
     assert sent == "Did Email-1 or Phone-1 call about Client-1?"
 
 
+def test_redaction_covers_a_street_address_typed_in_the_question(world: World, ai: FakeAI):
+    consent(True)
+    street = run_query(world.db, {"entity": "jobs", "fields": ["address.line1"], "limit": 1,
+                                  "where": [{"field": "address.line1", "op": "is_null",
+                                             "value": False}]}, today=world.today).rows[0]
+    street = street["address.line1"]
+    at_street = {"entity": "jobs", "fields": ["number", "address.line1"],
+                 "where": [{"field": "address.line1", "op": "eq", "value": street}]}
+    expected = run_query(world.db, at_street, today=world.today).rows
+    assert expected
+
+    def answer_with_token(req):
+        rows = last_results(req)[0]["rows"]
+        return text(f"{len(rows)} job(s) at {rows[0]['address.line1']}.")
+
+    ai.script(query({**at_street, "where": [{"field": "address.line1", "op": "eq",
+                                             "value": "Address-1"}]}), answer_with_token)
+    answer = assistant(world.db, ai, redact=True, today=world.today).ask(
+        f"Which jobs are at {street.lower()}?")
+    assert ai.model_requests[0].json["messages"][0]["content"][0]["text"] == \
+        "Which jobs are at Address-1?"
+    everything_sent = json.dumps([r.json for r in ai.model_requests]).lower()
+    assert street.lower() not in everything_sent
+    assert answer.queries[0].result.rows == expected  # ran here with the real street
+    assert answer.text == f"{len(expected)} job(s) at {street}."
+
+
+def test_redaction_covers_names_and_streets_inside_free_text_rows(db, ai: FakeAI):
+    from core import clients
+
+    consent(True)
+    clients.create_client(
+        db, clients.ClientData(name="Ada Park", notes="Key under the mat at 42 Quarry Lane, "
+                                                      "Unit 3B; Annual check with Bo Lee."),
+        [clients.ContactData(name="Bo Lee", email="bo@example.com"),
+         clients.ContactData(name="Ann", phone="(217) 555-0150")],
+        [clients.AddressData(line1="42 Quarry Lane", line2="Unit 3B")])
+    seen: list[dict] = []
+
+    def answer_with_tokens(req):
+        seen.extend(last_results(req)[0]["rows"])
+        return text(f"{seen[0]['name']}: the key is at {seen[0]['notes'].split(' at ')[1]}")
+
+    ai.script(query({"entity": "clients", "fields": ["name", "notes"]}), answer_with_tokens)
+    answer = assistant(db, ai, redact=True, today=TODAY).ask("Where is the key?")
+    assert seen == [{"name": "Client-1",
+                     "notes": "Key under the mat at Address-1, Address-2; Annual check with "
+                              "Contact-1."}]  # "Ann" in "Annual" is not a name
+    everything_sent = json.dumps([r.json for r in ai.model_requests])
+    assert "Quarry" not in everything_sent and "3B" not in everything_sent
+    assert "Bo Lee" not in everything_sent
+    assert answer.text == "Ada Park: the key is at 42 Quarry Lane, Unit 3B; Annual check with " \
+                          "Bo Lee."
+
+
 # --------------------------------------------------------------------------- prompt injection
 
 
