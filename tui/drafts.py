@@ -87,6 +87,9 @@ class Draft:
     def describe(self) -> str:
         """``New client “Greenway”`` / ``Changes to client “Acme”`` for the restore offer."""
         form = form_class(self.kind)
+        custom = form.describe_draft(self) if form is not None else None
+        if custom:
+            return custom
         noun = form.DRAFT_NOUN if form is not None else self.kind
         what = f"New {noun}" if self.record_id is None else f"Changes to {noun}"
         label = one_line(self.label)[:60]
@@ -159,6 +162,7 @@ FORM_MODULES = {
     "job": "tui.screens.job_form",
     "proposal": "tui.screens.proposal_editor",
     "task": "tui.screens.task_dialogs",
+    "visit_log": "tui.screens.visit_dialogs",
 }
 
 
@@ -239,6 +243,12 @@ class DraftForm:
     def draft_label(self, values: dict[str, Any]) -> str:
         """A few words naming what the draft is about, for the restore offer."""
         return str(values.get("name") or values.get("title") or "")
+
+    @classmethod
+    def describe_draft(cls, draft: Draft) -> str | None:
+        """The restore offer's words for ``draft`` when "New/Changes to <noun>" does not fit
+        (None: those)."""
+        return None
 
     @classmethod
     def for_draft(cls, draft: Draft) -> Screen[Any]:

@@ -375,3 +375,112 @@ def test_every_form_with_drafts_is_found_from_its_kind_alone():
     assert drafts.FORMS, "no form registered itself"
     for kind, form in drafts.FORMS.items():
         assert drafts.FORM_MODULES.get(kind) == form.__module__, kind
+
+
+# --------------------------------------------------------------------------- a visit's service log
+
+
+async def _type_service_log(pilot, job_id: int):
+    from tui.screens.job_detail import JobDetailScreen
+    from tui.screens.visit_dialogs import CompleteVisitDialog
+
+    await settle(pilot)
+    pilot.app.open_job(job_id)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, JobDetailScreen)
+                     and pilot.app.screen.view is not None, "the job page")
+    await pilot.press("c")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, CompleteVisitDialog)
+    await pilot.press("ctrl+a", "ctrl+k")  # the minutes field has the focus
+    await paste(pilot, "1h45")
+    dialog.query_one("#l-notes").focus()
+    await paste(pilot, "Trimmed hedges\nGate sticks: oil next time")
+    dialog.query_one("#l-materials").focus()
+    await paste(pilot, "2 bags mulch")
+    return dialog
+
+
+async def test_a_service_log_being_typed_is_kept_and_completes_its_visit_when_restored(ui_db):
+    from core import jobs
+    from core.models import ServiceLog
+    from tests.core.factories import make_client, make_job, make_user, schedule, visit_ids
+    from tests.tui.support import TODAY
+    from tui.screens.job_detail import JobDetailScreen
+    from tui.screens.visit_dialogs import CompleteVisitDialog
+
+    tess = make_user(ui_db, "Tess Tech")
+    job_id = make_job(ui_db, make_client(ui_db, "Brooke Hall"), title="Hedge trim", today=TODAY,
+                      schedule=schedule(TODAY, "09:00", minutes=120, assignee_id=tess))
+    (visit_id,) = visit_ids(ui_db, job_id)
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _type_service_log(pilot, job_id)
+        key = f"visit_log:{visit_id}"
+        await wait_until(pilot, lambda: _store().load_drafts().get(key, {}).get("values", {})
+                         .get("materials") == "2 bags mulch", "the draft written")
+        assert "Unsaved changes kept as a draft" in screen_text(app)
+    # gone without saving, as after a crash: the visit is still open
+    assert jobs.get(ui_db, job_id).visits[0].status == "scheduled"
+
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RestoreDraftScreen), "the offer")
+        await wait_until(pilot, lambda: "Service log for the visit “Sun 2026-03-15 09:00"
+                         in screen_text(app), "the offer naming the visit")
+        assert app.screen.draft.describe() == (
+            "Service log for the visit “Sun 2026-03-15 09:00 · JOB-0001 Hedge trim”")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompleteVisitDialog)
+                         and app.screen.query_one("#l-notes").text != "", "the restored dialog")
+        dialog = app.screen
+        assert app.current_mode == "jobs"
+        assert dialog.query_one("#l-minutes").value == "1h45"
+        assert dialog.query_one("#l-notes").text == "Trimmed hedges\nGate sticks: oil next time"
+        assert dialog.query_one("#l-materials").text == "2 bags mulch"
+        assert dialog.query_one("#l-technician").value == tess
+        assert "Complete visit: Sun 2026-03-15 09:00 · JOB-0001 Hedge trim" in screen_text(app)
+        assert dialog.is_dirty  # escape would ask before throwing it away
+
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen)
+                         and app.screen.view is not None, "the job page after completing")
+        assert "Visit completed and its service log saved." in notices(app)
+        await wait_until(pilot, lambda: not _store().load_drafts(), "the draft removed")
+    with ui_db.read() as s:
+        from sqlalchemy import select as sql_select
+
+        (log,) = s.scalars(sql_select(ServiceLog)).all()
+        assert (log.visit_id, log.minutes_spent, log.technician_id, log.notes, log.materials) == (
+            visit_id, 105, tess, "Trimmed hedges\nGate sticks: oil next time", "2 bags mulch")
+    assert jobs.get(ui_db, job_id).visits[0].status == "completed"
+
+
+async def test_a_restored_service_log_that_is_refused_stays_open_with_its_text(ui_db):
+    from core import jobs
+    from tests.core.factories import make_client, make_job, schedule, visit_ids
+    from tests.tui.support import TODAY
+    from tui.screens.visit_dialogs import CompleteVisitDialog
+
+    job_id = make_job(ui_db, make_client(ui_db, "Zed"), today=TODAY, schedule=schedule(TODAY))
+    (visit_id,) = visit_ids(ui_db, job_id)
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _type_service_log(pilot, job_id)
+        await wait_until(pilot, lambda: f"visit_log:{visit_id}" in _store().load_drafts(),
+                         "the draft written")
+    jobs.cancel_visit(ui_db, visit_id)  # meanwhile, elsewhere
+
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RestoreDraftScreen), "the offer")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompleteVisitDialog)
+                         and app.screen.query_one("#l-notes").text != "", "the restored dialog")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("cannot be completed" in n for n in notices(app)),
+                         "the refusal")
+        assert isinstance(app.screen, CompleteVisitDialog)
+        assert app.screen.query_one("#l-notes").text == "Trimmed hedges\nGate sticks: oil next time"
+        assert f"visit_log:{visit_id}" in _store().load_drafts()  # still kept
+    assert jobs.get(ui_db, job_id).visits[0].status == "cancelled"

@@ -116,7 +116,10 @@ async def test_a_bad_schedule_names_the_field_and_writes_nothing(ui_db):
         assert isinstance(app.screen, ScheduleDialog)
         assert "Start time: '25:99' is not a time like 08:30" in screen_text(app)
         assert app.focused.id == "s-time"
-        await pilot.press("escape")
+        await pilot.press("escape")  # something was typed: asked first
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, JobDetailScreen)
     assert table_dump(db) == before

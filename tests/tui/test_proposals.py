@@ -266,7 +266,7 @@ async def test_decline_takes_an_optional_reason(ui_db):
         await pilot.press("d")
         await settle(pilot)
         await paste(pilot, "Too expensive")
-        await pilot.press("escape")  # changed their mind: nothing happens
+        await pilot.press("escape", "y")  # changed their mind (asked first): nothing happens
         await settle(pilot)
         assert _proposal(db, pid).status == "sent"
         await pilot.press("d", "ctrl+s")

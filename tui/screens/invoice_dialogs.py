@@ -27,6 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
@@ -88,6 +89,20 @@ def amount_text(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
     return f"{sign}{whole}.{frac:02d}"
+
+
+def field_values(root: DOMNode) -> tuple[object, ...]:
+    """What the fields under ``root`` hold, in order: compared with the values they started
+    with, it says whether a form has unsaved changes."""
+    out: list[object] = []
+    for widget in root.query("Input, Select, TextArea, Checkbox").results():
+        if isinstance(widget, Input):
+            out.append(widget.value)
+        elif isinstance(widget, TextArea):
+            out.append(widget.text)
+        elif isinstance(widget, Select | Checkbox):
+            out.append(widget.value)
+    return tuple(out)
 
 
 def form_bindings(prefix: str) -> list[Binding]:
@@ -196,15 +211,7 @@ class FormDialog(DraftForm, CrmModal[ResultT], Generic[ResultT]):
         return self.query_one(f"#{widget_id}", Input).value
 
     def values(self) -> tuple[object, ...]:
-        out: list[object] = []
-        for widget in self.query("Input, Select, TextArea, Checkbox").results():
-            if isinstance(widget, Input):
-                out.append(widget.value)
-            elif isinstance(widget, TextArea):
-                out.append(widget.text)
-            elif isinstance(widget, Select | Checkbox):
-                out.append(widget.value)
-        return tuple(out)
+        return field_values(self)
 
     @property
     def is_dirty(self) -> bool:

@@ -348,7 +348,10 @@ class JobDetailScreen(CrmScreen[None]):
 
         staff = [u for u in view.staff if u.active or u.id == visit.assignee_id]
         self.app.push_screen(CompleteVisitDialog(f"{visit.starts_at:%a %Y-%m-%d %H:%M}", minutes,
-                                                 staff, visit.assignee_id, self.crm.today),
+                                                 staff, visit.assignee_id, self.crm.today,
+                                                 visit_id=visit.id, job_id=view.job.id,
+                                                 version=visit.version,
+                                                 job_label=f"{view.job.number} {view.job.title}"),
                              answered)
 
     def action_text_visit(self) -> None:

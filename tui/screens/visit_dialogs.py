@@ -3,8 +3,15 @@ makes), complete a visit with its service log, and a note dialog the proposal an
 screens use to ask for a reason or the client's requested changes.
 
 Each dialog gathers input and checks it with the core's own parsers as the user types; the
-service call stays with the screen that opened the dialog, which shows a refusal. Decisions
-where the issue is silent: times are typed as ``08:30``, dates as ``2026-03-31``; a
+service call stays with the screen that opened the dialog, which shows a refusal (except a
+restored service-log draft, see :class:`CompleteVisitDialog`).
+
+No lost edits (as every form): escape on a dialog with something typed asks before
+discarding it, and an open dialog counts as an open form, so quitting over it asks too.
+Decisions where the issue is silent: only the service log keeps a draft (its notes and
+materials are worth keeping; the schedule is a few fields picked in seconds, and a reason
+or requested-changes note is a step of an action on a proposal or job that a restore at
+start could not replay in its context). Other decisions: times are typed as ``08:30``, dates as ``2026-03-31``; a
 repeating schedule ends either on a date or after a number of visits (the rule needs exactly
 one, so typing one clears the other); the preview lists at most ``PREVIEW_LIMIT`` dates and
 then says how many more; the time spent on a visit starts at its scheduled length.
@@ -17,26 +24,35 @@ same fields with the same checks as this dialog.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
+from textual.events import Mount
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets._select import InvalidSelectValueError
+from textual.worker import Worker, WorkerState
 
-from core import validate
-from core.errors import ValidationError
+from core import jobs, validate
+from core.errors import DomainError, NotFound, ValidationError
 from core.jobs import ScheduleData, ServiceLogData, preview_schedule
+from core.models import Visit
 from core.recurrence import Rule
-from core.staff import UserRow
+from core.staff import UserRow, list_users
 from tui import render
+from tui.drafts import Draft, DraftForm
 from tui.screens.base import CrmModal
+from tui.screens.cancel_form import cancel_form
+from tui.screens.invoice_dialogs import field_values
 
 PREVIEW_LIMIT = 8
 NOBODY = 0  # the Select value of "Nobody yet" (user ids start at 1)
@@ -75,15 +91,52 @@ def parse_minutes(text: str, field: str) -> int:
     return minutes
 
 
-class _FormDialog(CrmModal[object]):
-    """Shared behaviour: ctrl+s confirms, escape cancels, errors under the field named."""
+class _FormDialog(DraftForm, CrmModal[object]):
+    """Shared behaviour: ctrl+s confirms, escape cancels (asking first when something was
+    typed), errors under the field named. An open dialog is one of the app's open forms, so
+    quitting over its unsaved text asks too; one with a ``DRAFT_KIND`` keeps that text as a
+    draft while it is dirty (:mod:`tui.drafts`)."""
 
     CSS_PATH = ["dialogs.tcss", "visit_dialogs.tcss"]
     TEXT_ENTRY = True
     FIELDS: dict[str, str] = {}  # validation field -> widget id
+    WHAT = "changes"  # "Discard this <WHAT>?"
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
+        self._initial: tuple[object, ...] | None = None  # what the fields started with
+
+    @on(Mount)
+    def _opened(self) -> None:
+        self.crm.open_forms.add(self)
+        # after the subclass's own on_mount has filled the fields in
+        self.call_after_refresh(self.prepare)
+
+    def on_unmount(self) -> None:
+        self.crm.open_forms.discard(self)
+
+    def prepare(self) -> None:
+        """Fill the fields; a dialog that reads first does so in a worker, then calls
+        :meth:`ready`."""
+        self.ready()
+
+    def ready(self) -> None:
+        """The fields hold their starting values: from here on, changing them makes the
+        dialog dirty (and, with a draft kind and a record, kept as a draft)."""
+        self._initial = field_values(self)
+        record_id = self.draft_record_id()
+        if self.DRAFT_KIND and record_id is not None:
+            self.call_later(self.draft_ready, record_id)
+
+    def draft_record_id(self) -> int | None:
+        """The record the dialog's draft goes back onto; None keeps no draft."""
+        return None
+
+    @property
+    def is_dirty(self) -> bool:
+        if self._draft.pending is not None:  # a restored draft not yet put back
+            return True
+        return self._initial is not None and field_values(self) != self._initial
 
     def show_error(self, error: ValidationError | Exception) -> None:
         message = render.error_text(error)
@@ -103,8 +156,14 @@ class _FormDialog(CrmModal[object]):
         for widget in self.query(".-error"):
             widget.set_class(False, "-error")
 
+    def finish(self, result: object) -> None:
+        """Confirmed: nothing left unsaved here (the opener saves ``result``)."""
+        self._initial = field_values(self)
+        self.draft_finished()
+        self.dismiss(result)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        cancel_form(self, f"Discard this {self.WHAT}?")
 
 
 # --------------------------------------------------------------------------- a note
@@ -119,6 +178,7 @@ class NoteDialog(_FormDialog):
         Binding("escape", "cancel", "Cancel", id="note_dialog.cancel"),
     ]
     FIELDS = {"note": "note-text"}
+    WHAT = "note"
 
     def __init__(self, title: str, prompt: str, *, confirm: str = "Confirm",
                  required: bool = False) -> None:
@@ -144,7 +204,7 @@ class NoteDialog(_FormDialog):
         if self.required and not text.strip():
             self.show_error(ValidationError("note", "write something first"))
             return
-        self.dismiss(text)
+        self.finish(text)
 
 
 # --------------------------------------------------------------------------- schedule
@@ -266,6 +326,7 @@ class ScheduleDialog(_FormDialog):
         Binding("escape", "cancel", "Cancel", id="schedule_dialog.cancel"),
     ]
     FIELDS = SCHEDULE_FIELDS
+    WHAT = "schedule"
 
     def __init__(self, job_label: str, staff: Sequence[UserRow], today: dt.date) -> None:
         super().__init__()
@@ -311,7 +372,7 @@ class ScheduleDialog(_FormDialog):
         except ValidationError as exc:
             self.show_error(exc)
             return
-        self.dismiss(ScheduleRequest(data))
+        self.finish(ScheduleRequest(data))
 
 
 # --------------------------------------------------------------------------- complete a visit
@@ -320,11 +381,28 @@ class ScheduleDialog(_FormDialog):
 @dataclass(frozen=True)
 class CompletionRequest:
     log: ServiceLogData
+    job_id: int | None = None  # the visit's job, when the dialog knows it
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    visit: Visit | None  # None: the visit is gone
+    job_label: str
+    staff: list[UserRow]
 
 
 class CompleteVisitDialog(_FormDialog):
     """Write what happened at a visit: time spent, notes, materials, who did it. Dismisses
-    with a :class:`CompletionRequest` (not yet saved) or None."""
+    with a :class:`CompletionRequest` (not yet saved) or None.
+
+    Opened for a known visit (``visit_id``), its unsaved text is kept as a draft (kind
+    ``visit_log``, one per visit). A draft restored at the next start reopens this dialog for
+    the same visit, read afresh, with the minutes, date, technician, notes and materials
+    typed; confirmed, that dialog completes the visit itself (there is no job page under it
+    to do so), stays open with the service's reason when refused, and then shows the job.
+    It completes the visit as it is now: when the visit changed since the draft was kept
+    (moved, reassigned), a notice says so and the title shows its current date.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Complete", id="complete_dialog.confirm"),
@@ -332,18 +410,38 @@ class CompleteVisitDialog(_FormDialog):
     ]
     FIELDS = {"time spent": "l-minutes", "notes": "l-notes", "materials": "l-materials",
               "technician": "l-technician", "date": "l-date"}
+    WHAT = "service log"
+    DRAFT_KIND = "visit_log"
+    DRAFT_MODE = "jobs"
+    DRAFT_NOUN = "service log"
 
     def __init__(self, visit_label: str, minutes: int, staff: Sequence[UserRow],
-                 technician_id: int | None, today: dt.date) -> None:
+                 technician_id: int | None, today: dt.date | None = None, *,
+                 visit_id: int | None = None, job_id: int | None = None,
+                 version: int | None = None, job_label: str = "") -> None:
         super().__init__()
         self.visit_label, self.minutes = visit_label, minutes
-        self.staff, self.technician_id, self.today = list(staff), technician_id, today
+        self.staff, self.technician_id, self._today = list(staff), technician_id, today
+        self.visit_id, self.job_id, self.version = visit_id, job_id, version
+        self.job_label = job_label
+        self.restored = False  # opened from a draft at start: loads the visit, saves itself
+        self._loaded_version: int | None = None  # the visit's version, read on restore
+        self._saving = False
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or self.crm.today
+
+    def _title(self) -> str:
+        # over the job page the job is known; a restored draft opens over the jobs list
+        shown = self.restored and self.job_label
+        job = f" · {render.one_line(self.job_label)}" if shown else ""
+        return f"Complete visit: {render.one_line(self.visit_label)}{job}"
 
     def compose(self) -> ComposeResult:
         known = {u.id for u in self.staff}
         with Vertical(classes="dialog complete-dialog"):
-            yield Label(f"Complete visit: {render.one_line(self.visit_label)}", markup=False,
-                        classes="dialog-title")
+            yield Label(self._title(), markup=False, classes="dialog-title", id="l-title")
             with VerticalScroll(classes="dialog-body"):
                 yield _field_row(
                     "Minutes", Input(str(self.minutes), id="l-minutes", compact=True,
@@ -359,6 +457,7 @@ class CompleteVisitDialog(_FormDialog):
                 yield _field_row("Notes", TextArea(id="l-notes", compact=True))
                 yield _field_row("Materials", TextArea(id="l-materials", compact=True))
                 yield Label("", id="dialog-error", classes="field-error", markup=False)
+                yield self.draft_status()
             save = self.crm.key_for("complete_dialog.confirm", "ctrl+s")
             yield Label(f"{save} completes the visit · escape cancels", markup=False,
                         classes="dialog-hint")
@@ -382,9 +481,155 @@ class CompleteVisitDialog(_FormDialog):
         self.clear_error()
 
     def action_confirm(self) -> None:
+        if self._saving or self._initial is None:
+            return
         try:
             log = self.request()
         except ValidationError as exc:
             self.show_error(exc)
             return
-        self.dismiss(CompletionRequest(log))
+        if not self.restored:
+            self.finish(CompletionRequest(log, self.job_id))
+            return
+        self._saving = True
+        self.clear_error()
+        self._complete(log)
+
+    # ------------------------------------------------------------------ a restored draft
+
+    def prepare(self) -> None:
+        if not self.restored:
+            self.ready()
+            return
+        self.query_one(".complete-dialog").loading = True
+        self.run_worker(self._load, thread=True, exclusive=True, group="complete-dialog-load",
+                        exit_on_error=False)
+
+    def _load(self) -> None:
+        visit, job_label = None, self.job_label
+        if self.job_id is not None:
+            try:
+                job = jobs.get(self.db, self.job_id)
+            except NotFound:
+                job = None
+            if job is not None:
+                job_label = f"{job.number} {job.title}"
+                visit = next((v for v in job.visits if v.id == self.visit_id), None)
+        staff = [u for u in list_users(self.db, include_inactive=True)
+                 if u.active or (visit is not None and u.id == visit.assignee_id)]
+        self.app.call_from_thread(self._populate, _Loaded(visit, job_label, staff))
+
+    def _populate(self, loaded: _Loaded) -> None:
+        visit = loaded.visit
+        self.job_label, self.staff = loaded.job_label, loaded.staff
+        technician = self.query_one("#l-technician", Select)
+        technician.set_options(staff_options(loaded.staff))
+        if visit is not None:
+            self.visit_label = f"{visit.starts_at:%a %Y-%m-%d %H:%M}"
+            self.minutes = int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+            self.query_one("#l-minutes", Input).value = str(self.minutes)
+            if visit.assignee_id in {u.id for u in loaded.staff}:
+                technician.value = visit.assignee_id
+            self._loaded_version = visit.version
+        self.query_one("#l-title", Label).update(self._title())
+        self.query_one(".complete-dialog").loading = False
+        self.ready()
+        if visit is None:  # the save is refused with the service's reason
+            self.notice("The visit of this draft was not found. Copy what you need from it.",
+                        severity="warning")
+
+    @work(thread=True, exclusive=True, group="complete-dialog", exit_on_error=False)
+    def _complete(self, log: ServiceLogData) -> None:
+        assert self.visit_id is not None  # a restored draft always names its visit
+        try:
+            jobs.complete_visit(self.db, self.visit_id, log,
+                                expected_version=self._loaded_version,
+                                today=self.crm.today)
+        except DomainError as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self._completed, log)
+
+    def _refused(self, error: DomainError) -> None:
+        self._saving = False
+        self.show_error(error)
+        self.notice(render.error_text(error), severity="error", title="Not done")
+
+    def _completed(self, log: ServiceLogData) -> None:
+        self._saving = False
+        self.crm.note_data_changed()
+        self.notice("Visit completed and its service log saved.")
+        self.finish(CompletionRequest(log, self.job_id))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "complete-dialog":
+            self._saving = False  # an unexpected failure: the app reports it; let them retry
+        super().on_worker_state_changed(event)
+
+    # ------------------------------------------------------------------ drafts
+
+    def draft_record_id(self) -> int | None:
+        return self.visit_id
+
+    def draft_values(self) -> dict[str, Any]:
+        technician = self.query_one("#l-technician", Select).value
+        return {
+            "job_id": self.job_id,
+            "job": self.job_label,
+            "visit": self.visit_label,
+            "version": self.version,
+            "minutes": self.query_one("#l-minutes", Input).value,
+            "date": self.query_one("#l-date", Input).value,
+            "technician": technician if isinstance(technician, int) else NOBODY,
+            "notes": self.query_one("#l-notes", TextArea).text,
+            "materials": self.query_one("#l-materials", TextArea).text,
+        }
+
+    def draft_label(self, values: dict[str, Any]) -> str:
+        visit, job = values.get("visit"), values.get("job")  # the date first: titles are long
+        return " · ".join(str(p) for p in (visit, job) if isinstance(p, str) and p)
+
+    @classmethod
+    def describe_draft(cls, draft: Draft) -> str | None:
+        label = render.one_line(draft.label)[:70]
+        return f"Service log for the visit “{label}”" if label else "Service log for a visit"
+
+    @classmethod
+    def for_draft(cls, draft: Draft) -> CompleteVisitDialog:
+        values = draft.values
+        text = {k: values.get(k) if isinstance(values.get(k), str) else ""
+                for k in ("visit", "job")}
+        dialog = cls(str(text["visit"]), 0, [], None, visit_id=draft.record_id,
+                     job_id=_draft_int(values.get("job_id")),
+                     version=_draft_int(values.get("version")), job_label=str(text["job"]))
+        dialog.restored = True
+        return dialog
+
+    @classmethod
+    def restored_form_closed(cls, app: Any, result: Any) -> None:
+        if isinstance(result, CompletionRequest) and result.job_id is not None:
+            open_job = getattr(app, "open_job", None)
+            if open_job is not None:
+                open_job(result.job_id)  # the completed visit and its log, on the job page
+
+    async def apply_draft(self, values: dict[str, Any]) -> None:
+        def text(key: str) -> str:
+            value = values.get(key)
+            return value if isinstance(value, str) else ""
+
+        self.query_one("#l-minutes", Input).value = text("minutes")
+        self.query_one("#l-date", Input).value = text("date") or self.today.isoformat()
+        self.query_one("#l-notes", TextArea).text = text("notes")
+        self.query_one("#l-materials", TextArea).text = text("materials")
+        with contextlib.suppress(InvalidSelectValueError):  # hand-edited, or staff gone
+            self.query_one("#l-technician", Select).value = (
+                _draft_int(values.get("technician")) or NOBODY)
+        kept, loaded = _draft_int(values.get("version")), self._loaded_version
+        if loaded is not None and kept is not None and kept != loaded:
+            self.notice("This visit was changed after your draft was kept: check its date "
+                        "in the title before completing it.", severity="warning")
+        self.query_one("#l-notes").focus()
+
+
+def _draft_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
