@@ -1,4 +1,5 @@
-"""Backups and restores of the embedded SQLite database.
+"""Backups and restores of the embedded SQLite database, and the pg_dump taken before a
+PostgreSQL database is migrated.
 
 A backup is a consistent copy taken with SQLite's online backup API (safe while the app is
 running), checked with ``integrity_check`` and written with mode 0600. A restore first checks
@@ -10,14 +11,23 @@ Decisions: the restore writes *through* SQLite's backup API into the live file r
 swapping files, so a connection another process holds sees a consistent database instead of
 a deleted inode with a stale WAL; only a current file SQLite cannot read at all is replaced
 as a file. Timestamped names never overwrite an earlier backup taken in the same second.
+
+PostgreSQL: :func:`dump_postgres` runs ``pg_dump --format=custom`` (``pg_restore`` reads it)
+into a 0600 file. The password goes to pg_dump in ``PGPASSWORD``, never on its command line
+(which other users of the machine can read in ``ps``); ``--no-password`` stops it from ever
+waiting for a prompt. pg_dump is looked for on PATH, then in ``/usr/lib/postgresql/N/bin``
+(where Debian and Ubuntu's postgresql-client put it), the newest version first: pg_dump
+refuses a server newer than itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import shutil
 import sqlite3
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -69,15 +79,77 @@ def copy_sqlite_file(src: Path, dest: Path) -> Path:
     return dest
 
 
-def timestamped_path(directory: Path, prefix: str) -> Path:
+def timestamped_path(directory: Path, prefix: str, suffix: str = ".sqlite3") -> Path:
     """``directory/prefix-YYYYmmdd-HHMMSS.sqlite3``, suffixed ``-2``, ``-3``... if taken."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = directory / f"{prefix}-{stamp}.sqlite3"
+    path = directory / f"{prefix}-{stamp}{suffix}"
     n = 2
     while path.exists():
-        path = directory / f"{prefix}-{stamp}-{n}.sqlite3"
+        path = directory / f"{prefix}-{stamp}-{n}{suffix}"
         n += 1
     return path
+
+
+# where Debian/Ubuntu's postgresql-client installs pg_dump, off PATH (N = major version)
+PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+PG_DUMP_SUFFIX = ".dump"
+
+
+def find_pg_dump() -> str | None:
+    """The pg_dump to use: the one on PATH, else the newest in :data:`PG_BIN_GLOB`."""
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+
+    def major(directory: str) -> tuple[int, str]:
+        name = Path(directory).parent.name
+        return (int(name) if name.isdigit() else 0, name)
+
+    for directory in sorted(glob.glob(PG_BIN_GLOB), key=major, reverse=True):
+        found = shutil.which("pg_dump", path=directory)
+        if found:
+            return found
+    return None
+
+
+def pg_dump_command(pg_dump: str, url: str, dest: Path) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's arguments and environment for the database at ``url``: the password only in
+    the environment (``PGPASSWORD``), the rest as a libpq URL (host, port, user, options)."""
+    from sqlalchemy.engine import URL, make_url
+
+    parsed = make_url(url)
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    target = URL.create("postgresql", username=parsed.username, host=parsed.host,
+                        port=parsed.port, database=parsed.database, query=parsed.query
+                        ).render_as_string(hide_password=False)  # no password in it
+    return ([pg_dump, "--format=custom", "--no-password", f"--file={dest}",
+             f"--dbname={target}"], env)
+
+
+def dump_postgres(url: str, dest: Path, pg_dump: str) -> Path:
+    """Dump the PostgreSQL database at ``url`` to ``dest`` (mode 0600) with ``pg_dump``; a
+    failed dump leaves nothing behind and raises :class:`DomainError` with pg_dump's reason."""
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = dest.with_name(dest.name + ".part")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600))  # pg_dump keeps the mode
+    args, env = pg_dump_command(pg_dump, url, tmp)
+    try:
+        done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True,  # noqa: S603 - our arguments, no shell
+                              text=True, check=False)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        reason = " ".join((done.stderr or done.stdout or "").split()) or f"exit code {done.returncode}"
+        raise DomainError(f"pg_dump could not back up the database: {reason[:300]}")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, dest)
+    return dest
 
 
 def default_backup_name(backup_dir: Path) -> Path:

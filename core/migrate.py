@@ -2,10 +2,16 @@
 
 Called on every start (TUI and CLI). Alembic is imported only here, and only when the
 database is not already at head, so a normal start does not pay for it.
+
+The backup: SQLite is copied with its backup API; PostgreSQL is dumped with ``pg_dump
+--format=custom`` (:func:`core.backup.dump_postgres`). Without pg_dump, or when it fails, a
+PostgreSQL database is not migrated (the app does not start) unless
+``TSSG_CRM_MIGRATE_WITHOUT_BACKUP=1`` says the owner has taken a dump another way.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect, text
@@ -16,6 +22,8 @@ from core.revisions import MIGRATIONS_DIR, head_revision, known_revisions
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+WITHOUT_BACKUP_ENV = "TSSG_CRM_MIGRATE_WITHOUT_BACKUP"
 
 
 def _alembic_config(db: Database, connection=None):
@@ -57,11 +65,10 @@ def upgrade(db: Database, *, backup_dir: Path | None = None, keep_backups: int =
             f"one (which knows up to {head}); update tssg-crm to open it. Nothing was changed."
         )
     backup = None
-    if backup_dir is not None and db.is_sqlite and has_data(db):
-        from core.backup import backup_sqlite, timestamped_path
-
-        backup = backup_sqlite(db, timestamped_path(backup_dir, "pre-migrate"))
-        _prune(backup_dir, keep_backups)
+    if backup_dir is not None and has_data(db):
+        backup = _backup(db, backup_dir, current, head)
+        if backup is not None:
+            _prune(backup_dir, keep_backups)
     from alembic import command
 
     with db.engine.begin() as conn:
@@ -69,7 +76,36 @@ def upgrade(db: Database, *, backup_dir: Path | None = None, keep_backups: int =
     return backup
 
 
+def _backup(db: Database, backup_dir: Path, current: str | None, head: str) -> Path | None:
+    from core import backup
+
+    if db.is_sqlite:
+        return backup.backup_sqlite(db, backup.timestamped_path(backup_dir, "pre-migrate"))
+    if os.environ.get(WITHOUT_BACKUP_ENV) == "1":
+        return None  # the owner took a dump another way and said so
+    step = f"from schema {current or 'none'} to {head}"
+    pg_dump = backup.find_pg_dump()
+    if pg_dump is None:
+        raise DomainError(
+            f"This PostgreSQL database needs migrating ({step}), and TSSG CRM backs it up with "
+            "pg_dump first, but pg_dump was not found (on PATH or in /usr/lib/postgresql/*/bin). "
+            "Install the PostgreSQL client tools (e.g. apt-get install postgresql-client), or "
+            f"take a dump yourself and start again with {WITHOUT_BACKUP_ENV}=1. "
+            "Nothing was changed."
+        )
+    dest = backup.timestamped_path(backup_dir, "pre-migrate", backup.PG_DUMP_SUFFIX)
+    try:
+        return backup.dump_postgres(db.url, dest, pg_dump)
+    except (DomainError, OSError) as exc:
+        raise DomainError(
+            f"This PostgreSQL database needs migrating ({step}) and the backup before it "
+            f"failed, so it was not migrated. {str(exc).rstrip('.')}. Fix that, or take a dump yourself and "
+            f"start again with {WITHOUT_BACKUP_ENV}=1. Nothing was changed."
+        ) from None
+
+
 def _prune(backup_dir: Path, keep: int) -> None:
-    files = sorted(backup_dir.glob("pre-migrate-*.sqlite3"))
-    for old in files[:-keep] if keep else []:
-        old.unlink(missing_ok=True)
+    for suffix in (".sqlite3", ".dump"):  # SQLite copies and PostgreSQL dumps, kept apart
+        files = sorted(backup_dir.glob(f"pre-migrate-*{suffix}"))
+        for old in files[:-keep] if keep else []:
+            old.unlink(missing_ok=True)

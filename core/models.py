@@ -120,6 +120,10 @@ class Setting(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+    # optimistic concurrency like the Versioned records (migration 0005): core.business
+    # refuses a save made from an older version; rows written without it start at 1
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
 
 class NumberSequence(Base):
@@ -368,6 +372,7 @@ class Job(Versioned, DocumentTotalsMixin, Base):
         Index("ix_jobs_status_id", "status", "id"),
         Index("ix_jobs_title_id", "title", "id"),  # list sorts (core.lists)
         Index("ix_jobs_created_at_id", "created_at", "id"),
+        Index("ix_jobs_total_id", "total_cents", "id"),  # jobs by amount (core.lists)
     )
 
 
@@ -435,6 +440,7 @@ class Task(Versioned, Base):
         CheckConstraint("status IN ('open','done')", name="status"),
         CheckConstraint("priority IN ('low','normal','high')", name="priority"),
         Index("ix_tasks_status_due", "status", "due_date", "id"),
+        Index("ix_tasks_title_id", "title", "id"),  # tasks by title (core.lists)
     )
 
 

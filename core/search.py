@@ -17,14 +17,15 @@ if TYPE_CHECKING:  # SQLAlchemy is imported by search() itself: the first screen
     from core.db import Database
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-KIND_ORDER = {"client": 0, "contact": 1, "address": 2, "invoice": 3, "proposal": 4, "job": 5}
+KIND_ORDER = {"client": 0, "contact": 1, "address": 2, "invoice": 3, "credit_note": 4,
+              "proposal": 5, "job": 6}
 MAX_TERMS = 8
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    kind: str  # client | contact | address | proposal | job | invoice
-    ref_id: int
+    kind: str  # client | contact | address | proposal | job | invoice | credit_note
+    ref_id: int  # the record to open; a credit note's is the invoice it credits
     client_id: int | None
     label: str
     detail: str

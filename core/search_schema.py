@@ -10,10 +10,18 @@ keeps the index right. Alembic batch mode drops triggers when it rebuilds a SQLi
 a migration that alters one of these tables must call :func:`create_statements` again
 (``tests/test_migrations.py`` checks that every trigger exists at head).
 
-The row key is ``ref_id * 8 + kind code`` so a trigger can delete by key.
+The row key is ``row id * 8 + kind code`` so a trigger can delete by key. ``ref_id`` is the
+record a hit opens: the row itself, except a credit note, whose hit opens the invoice it
+credits (where its amount and reason are shown), so its ``ref_id`` is that invoice's id.
+
+Credit notes were added by revision 0005 (which also widened PostgreSQL's ``kind`` column for
+the name ``credit_note``); the earlier revisions build the index from this module as it is
+now, so 0005 re-creates the credit-note triggers and rows (``kinds=``) to be sure.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 # kind -> (code, table, label expression, terms expression, client id expression, condition)
 SOURCES: dict[str, tuple[int, str, str, str, str, str | None]] = {
@@ -37,7 +45,10 @@ SOURCES: dict[str, tuple[int, str, str, str, str, str | None]] = {
     "proposal": (4, "proposals", "{r}.number", "{r}.title", "{r}.client_id", "{r}.number IS NOT NULL"),
     "job": (5, "jobs", "{r}.number", "{r}.title", "{r}.client_id", None),
     "invoice": (6, "invoices", "{r}.number", "''", "{r}.client_id", "{r}.number IS NOT NULL"),
+    "credit_note": (7, "credit_notes", "{r}.number", "''", "{r}.client_id", None),
 }
+# kind -> the ref_id expression where it is not the row's own id (see the module docstring)
+REF_IDS = {"credit_note": "{r}.invoice_id"}
 KIND_BY_CODE = {code: kind for kind, (code, *_rest) in SOURCES.items()}
 # columns whose change must re-index the row
 WATCHED = {
@@ -47,12 +58,21 @@ WATCHED = {
     "proposals": "number, title, client_id",
     "jobs": "number, title, client_id",
     "invoices": "number, client_id",
+    "credit_notes": "number, invoice_id, client_id",
 }
 
 
-def trigger_names() -> list[str]:
+def _ref(kind: str, r: str) -> str:
+    return REF_IDS.get(kind, "{r}.id").format(r=r)
+
+
+def _kinds(kinds: Iterable[str] | None) -> list[str]:
+    return list(SOURCES) if kinds is None else [k for k in SOURCES if k in set(kinds)]
+
+
+def trigger_names(kinds: Iterable[str] | None = None) -> list[str]:
     names = []
-    for kind in SOURCES:
+    for kind in _kinds(kinds):
         names += [f"trg_search_{kind}_ins", f"trg_search_{kind}_upd", f"trg_search_{kind}_del"]
     return names
 
@@ -63,12 +83,12 @@ def _sqlite(kind: str) -> list[str]:
         return (
             f"INSERT INTO search_fts(rowid, label, terms, kind, ref_id, client_id) VALUES "
             f"({r}.id * 8 + {code}, {label.format(r=r)}, {terms.format(r=r)}, '{kind}', "
-            f"{r}.id, {client.format(r=r)});"
+            f"{_ref(kind, r)}, {client.format(r=r)});"
         )
 
     delete = f"DELETE FROM search_fts WHERE rowid = OLD.id * 8 + {code};"
     when_new = f" WHEN {cond.format(r='NEW')}" if cond else ""
-    upd_ins = f"INSERT INTO search_fts(rowid, label, terms, kind, ref_id, client_id) SELECT NEW.id * 8 + {code}, {label.format(r='NEW')}, {terms.format(r='NEW')}, '{kind}', NEW.id, {client.format(r='NEW')}"
+    upd_ins = f"INSERT INTO search_fts(rowid, label, terms, kind, ref_id, client_id) SELECT NEW.id * 8 + {code}, {label.format(r='NEW')}, {terms.format(r='NEW')}, '{kind}', {_ref(kind, 'NEW')}, {client.format(r='NEW')}"
     upd_ins += f" WHERE {cond.format(r='NEW')};" if cond else ";"
     return [
         f"CREATE TRIGGER trg_search_{kind}_ins AFTER INSERT ON {table}{when_new} BEGIN {ins('NEW')} END",
@@ -118,7 +138,7 @@ BEGIN
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     {guard}
       INSERT INTO search_index(rowkey, kind, ref_id, client_id, label, terms, tsv)
-      VALUES (NEW.id * 8 + {code}, '{kind}', NEW.id, {cli}, coalesce({lab}, ''), coalesce({ter}, ''), {tsv});
+      VALUES (NEW.id * 8 + {code}, '{kind}', {_ref(kind, "NEW")}, {cli}, coalesce({lab}, ''), coalesce({ter}, ''), {tsv});
     END IF;
   END IF;
   RETURN NULL;
@@ -148,23 +168,23 @@ def create_table_statements(dialect: str, *, detail: str = "none") -> list[str]:
         ]
     return [
         PG_FOLD_FUNCTION,
-        "CREATE TABLE IF NOT EXISTS search_index (rowkey BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL,"
+        "CREATE TABLE IF NOT EXISTS search_index (rowkey BIGINT PRIMARY KEY, kind VARCHAR(20) NOT NULL,"
         " ref_id INTEGER NOT NULL, client_id INTEGER, label TEXT NOT NULL, terms TEXT NOT NULL,"
         " tsv TSVECTOR NOT NULL)",
         "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING GIN (tsv)",
     ]
 
 
-def create_trigger_statements(dialect: str) -> list[str]:
+def create_trigger_statements(dialect: str, kinds: Iterable[str] | None = None) -> list[str]:
     out: list[str] = []
-    for kind in SOURCES:
+    for kind in _kinds(kinds):
         out += _sqlite(kind) if dialect == "sqlite" else _postgres(kind)
     return out
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_trigger_statements(dialect: str, kinds: Iterable[str] | None = None) -> list[str]:
     out = []
-    for kind in SOURCES:
+    for kind in _kinds(kinds):
         table = SOURCES[kind][1]
         for suffix in ("ins", "upd", "del"):
             if dialect == "sqlite":
@@ -173,28 +193,39 @@ def drop_statements(dialect: str) -> list[str]:
                 out.append(f"DROP TRIGGER IF EXISTS trg_search_{kind}_{suffix} ON {table}")
         if dialect != "sqlite":
             out.append(f"DROP FUNCTION IF EXISTS search_sync_{kind}()")
+    return out
+
+
+def drop_statements(dialect: str) -> list[str]:
+    out = drop_trigger_statements(dialect)
     out.append("DROP TABLE IF EXISTS search_fts" if dialect == "sqlite" else "DROP TABLE IF EXISTS search_index")
     if dialect != "sqlite":
         out.append("DROP FUNCTION IF EXISTS tssg_fold(text)")
     return out
 
 
-def rebuild_statements(dialect: str) -> list[str]:
-    """Refill the whole index from the source tables (after a bulk load without triggers)."""
+def rebuild_statements(dialect: str, kinds: Iterable[str] | None = None) -> list[str]:
+    """Refill the index from the source tables (after a bulk load without triggers): all of
+    it, or the rows of ``kinds`` only."""
     table = "search_fts" if dialect == "sqlite" else "search_index"
     out = [f"DELETE FROM {table}"]
-    for kind, (code, src, label, terms, client, cond) in SOURCES.items():
+    if kinds is not None:
+        names = ", ".join(f"'{k}'" for k in _kinds(kinds))  # names from SOURCES, not input
+        out = [f"DELETE FROM {table} WHERE kind IN ({names})"] if names else []
+    for kind in _kinds(kinds):
+        code, src, label, terms, client, cond = SOURCES[kind]
         where = f" WHERE {cond.format(r=src)}" if cond else ""
         lab, ter, cli = label.format(r=src), terms.format(r=src), client.format(r=src)
+        ref = _ref(kind, src)
         if dialect == "sqlite":
             out.append(
                 f"INSERT INTO search_fts(rowid, label, terms, kind, ref_id, client_id) "
-                f"SELECT {src}.id * 8 + {code}, {lab}, {ter}, '{kind}', {src}.id, {cli} FROM {src}{where}"
+                f"SELECT {src}.id * 8 + {code}, {lab}, {ter}, '{kind}', {ref}, {cli} FROM {src}{where}"
             )
         else:
             out.append(
                 f"INSERT INTO search_index(rowkey, kind, ref_id, client_id, label, terms, tsv) "
-                f"SELECT {src}.id * 8 + {code}, '{kind}', {src}.id, {cli}, coalesce({lab}, ''), "
+                f"SELECT {src}.id * 8 + {code}, '{kind}', {ref}, {cli}, coalesce({lab}, ''), "
                 f"coalesce({ter}, ''), {PG_TSV.format(label=lab, terms=ter)} FROM {src}{where}"
             )
     return out

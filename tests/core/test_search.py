@@ -189,3 +189,35 @@ def test_a_phone_number_typed_with_punctuation_finds_the_contact(db):
     for typed in ("(415) 555-2671", "415-555", "+1 415 555", "4155552671"):
         assert ("contact", cid) in {(h.kind, h.client_id) for h in search.search(db, typed)}, typed
     assert search.search(db, "(212) 555") == []
+
+
+def test_credit_note_numbers_are_found_and_open_the_invoice_they_credit(db):
+    """A credit note issued through the service is found by its number (or its digits) at
+    once; the hit names the client and points at the invoice it credits; a voiding one too."""
+    from decimal import Decimal
+
+    from core import credit_notes, invoices
+    from core.lines import LineData
+    from core.models import CreditNote
+
+    cid = clients.create_client(db, ClientData(name="Acme Lawn Care"))
+    iid = invoices.create_blank(db, cid, [LineData("Lawn mowing", Decimal(1), 10000)])
+    number = invoices.issue(db, iid, "2026-03-02")
+    note = credit_notes.issue_credit_note(db, iid, 2500, "Missed a visit", issued_on="2026-03-03")
+    with db.read() as s:
+        cn_number = s.get(CreditNote, note).number
+    assert cn_number != number and cn_number.startswith("CN")
+    assert _hits(db, cn_number) == {("credit_note", iid)}
+    hit = next(h for h in search.search(db, cn_number))
+    assert (hit.label, hit.client_id) == (cn_number, cid)
+    assert ("credit_note", iid) in _hits(db, "cn")  # as you type
+    assert _hits(db, cn_number, kinds=("credit_note",)) == {("credit_note", iid)}
+    credit_notes.void(db, iid, "Billed twice", issued_on="2026-03-04")
+    assert len({h for h in search.search(db, "cn") if h.kind == "credit_note"}) == 2
+    # kept in step by the triggers: a renumbered (or deleted) note moves in the index
+    with db.write() as s:
+        s.get(CreditNote, note).number = "CN-RENUMBERED-1"
+    assert _hits(db, "renumbered") == {("credit_note", iid)} and _hits(db, cn_number) == set()
+    with db.write() as s:
+        s.delete(s.get(CreditNote, note))
+    assert _hits(db, "renumbered") == set()

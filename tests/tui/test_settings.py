@@ -112,6 +112,44 @@ async def test_escape_with_an_unsaved_profile_asks_first(ui_db):
         assert isinstance(app.screen, SettingsScreen)
 
 
+async def test_a_profile_changed_elsewhere_is_not_overwritten(ui_db):
+    """Two people share the database: while Settings is open here, someone else saves the
+    business profile. Saving here says so and writes nothing; the edits stay on screen.
+    This screen's own saves follow each other without a false refusal."""
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = await _open(pilot, "business")
+        await wait_until(pilot, lambda: screen.query_one("#b-name").value == "Sparkle Cleaning",  # type: ignore[attr-defined]
+                         "the profile shown")
+        for phone in ("555-0100", "555-0111"):  # two saves in a row: the second is not stale
+            screen.query_one("#b-phone").value = phone  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda p=phone: business.load(ui_db, "business")["phone"] == p,
+                             f"phone {phone} saved")
+        await settle(pilot)
+
+        business.update(ui_db, "business", {"name": "Sparkle & Shine", "email": "new@shine.test"})
+        with ui_db.read() as s:
+            events = s.scalar(select(func.count()).select_from(AuditEvent))
+        await _focus(pilot, "b-phone")
+        await pilot.press("end")
+        await type_text(pilot, "9")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("changed elsewhere" in n for n in notices(app)),
+                         "the stale-save message")
+        assert ("This business profile was changed elsewhere after you opened it. Nothing was "
+                "saved; reopen it to see the latest version.") in notices(app)
+        assert len([n for n in notices(app) if "changed elsewhere" in n]) == 1
+        saved = business.load(ui_db, "business")
+        assert (saved["name"], saved["email"], saved["phone"]) == (
+            "Sparkle & Shine", "new@shine.test", "555-0111")
+        with ui_db.read() as s:
+            assert s.scalar(select(func.count()).select_from(AuditEvent)) == events
+        assert screen.query_one("#b-phone").value == "555-01119"  # type: ignore[attr-defined]
+        assert screen.query_one("#b-name").value == "Sparkle Cleaning"  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- tax, numbering
 
 

@@ -25,6 +25,12 @@ Decisions where the issue is silent:
   back at once. While a save or reset runs, another one is refused ("still saving").
 - A reload (after saving keys, say) never overwrites unsaved edits of the profile, the
   numbering patterns or the templates; saving text messages re-reads only that section.
+- Two people editing the same settings (a shared PostgreSQL database): each section remembers
+  the settings versions its fields were filled from, and a save over someone else's newer
+  save is refused with the stale-record message; nothing is written and the edits stay on
+  screen. A reload fills a section anew (with the newer version) only when it has no
+  unsaved edits, so escape and reopen Settings to see the latest. Resetting a template
+  takes the version it wrote.
 - Visit reminders (``ctrl+r``, or "Send visit reminders…" in the palette): a dry run first
   lists who would be texted and who is skipped and why; a question; then the send in a
   worker and what happened. The day defaults to tomorrow (today, tomorrow or a date; a day
@@ -81,7 +87,7 @@ from core import (
     numbering,
     tiers,
 )
-from core.errors import DomainError, ValidationError
+from core.errors import DomainError, StaleRecord, ValidationError
 from tui import render
 from tui.screens.base import CrmScreen
 from tui.screens.confirm import ConfirmScreen
@@ -164,6 +170,11 @@ class SettingsData:
     messaging: dict[str, Any] = field(default_factory=dict)  # quiet hours, time zone
     templates: dict[str, str] = field(default_factory=dict)  # name -> current text
     samples: dict[str, message_preview.Sample] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # settings key -> stored version
+
+
+# the settings keys behind each section's fields (what a save passes its versions for)
+PROFILE_KEYS, NUMBERING_KEYS, MESSAGE_KEYS = ("business", "defaults"), ("numbering",), ("messaging",)
 
 
 def _when(value: Any) -> str:
@@ -248,6 +259,8 @@ class SettingsScreen(CrmScreen[None]):
         self._loaded_profile: tuple[str, ...] = ()
         self._loaded_patterns: dict[str, str] = {}
         self._loaded_messages: dict[str, str] = {}
+        # settings key -> the version the fields on screen were filled from (stale check)
+        self._versions: dict[str, int] = {}
         self._reminder_check: int = 0  # which dry run's answer is awaited
         self._previews: dict[str, int] = {}  # template -> the preview asked for last
         self._messages_job: Worker[None] | None = None  # a text-messages save or reset
@@ -474,17 +487,20 @@ class SettingsScreen(CrmScreen[None]):
     @work(thread=True, exclusive=True, group="settings-load", exit_on_error=False)
     def _load(self) -> None:
         paths, config = self.paths, self.crm.config
+        values, versions = business.load_versioned(
+            self.db, [*PROFILE_KEYS, *NUMBERING_KEYS, *MESSAGE_KEYS])
         data = SettingsData(
-            profile=business.load(self.db, "business"),
-            defaults=business.load(self.db, "defaults"),
-            patterns=business.load(self.db, "numbering"),
+            profile=values["business"],
+            defaults=values["defaults"],
+            patterns=values["numbering"],
             tax_rates=catalog.list_tax_rates(self.db, include_inactive=True),
             tier=licensing.effective_tier(paths, config),
             license=licensing.status(paths, config),
             notices=licensing.pending_notices(paths, self.crm.app_version),
-            messaging=business.load(self.db, "messaging"),
+            messaging=values["messaging"],
             templates=messaging.all_templates(self.db),
             samples=message_preview.find_samples(self.db, self.crm.today),
+            versions=versions,
         )
         try:
             secrets = load_secrets(paths.secrets_file)
@@ -512,10 +528,12 @@ class SettingsScreen(CrmScreen[None]):
                 self.query_one(f"#b-{key}", Input).value = render.one_line(source.get(name, ""))
             self.query_one("#b-currency", Select).value = data.profile.get("currency", "USD")
             self._loaded_profile = self._profile_values()
+            self._take_versions(data, PROFILE_KEYS)
         if not self._numbering_dirty():
             for doc in numbering.DOC_TYPES:
                 self.query_one(f"#n-{doc}", Input).value = data.patterns.get(doc, "")
             self._loaded_patterns = self._pattern_values()
+            self._take_versions(data, NUMBERING_KEYS)
         self._show_tax_rates(data.tax_rates)
         self._show_integrations(data)
         self._show_messages(data)
@@ -524,6 +542,17 @@ class SettingsScreen(CrmScreen[None]):
         lock = tiers.lock_reason(data.tier, "ai.assistant")
         self.query_one("#lock-ai-consent", Label).update(
             render.content(f"Locked: {lock}" if lock else ""))
+
+    def _take_versions(self, data: SettingsData, keys: tuple[str, ...]) -> None:
+        """The fields of ``keys`` now show ``data``: later saves start from its versions."""
+        self._versions.update({k: data.versions[k] for k in keys if k in data.versions})
+
+    def _expected(self, keys: tuple[str, ...]) -> dict[str, int]:
+        return {k: self._versions[k] for k in keys if k in self._versions}
+
+    def _stale(self, error: StaleRecord) -> None:
+        """Someone saved these settings since they were shown: say so; the edits stay."""
+        self.notice(render.error_text(error), severity="error", title="Not saved")
 
     def _show_tax_rates(self, rows: list[catalog.TaxRateRow]) -> None:
         cells: list[list[Text | str]] = [
@@ -564,6 +593,7 @@ class SettingsScreen(CrmScreen[None]):
                 area = self.query_one(f"#tpl-{name}", TextArea)
                 if area.text != saved[name]:
                     area.load_text(saved[name])
+            self._take_versions(data, MESSAGE_KEYS)
         self._loaded_messages = saved
         lock = tiers.lock_reason(data.tier, "integrations.twilio")
         self.query_one("#lock-messages", Label).update(render.content(
@@ -735,28 +765,35 @@ class SettingsScreen(CrmScreen[None]):
                    for key, _l, setting, _f in BUSINESS_FIELDS if setting == "business"}
         profile["currency"] = str(self.query_one("#b-currency", Select).value)
         terms = self.query_one("#b-terms", Input).value.strip()
-        self._write_business(profile, terms, self._profile_values())
+        self._write_business(profile, terms, self._profile_values(),
+                             self._expected(PROFILE_KEYS))
 
     @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
     def _write_business(self, profile: dict[str, Any], terms: str,
-                        shown: tuple[str, ...]) -> None:
+                        shown: tuple[str, ...], versions: dict[str, int]) -> None:
         try:
-            saved = business.update_several(self.db, {
+            saved = business.save_several(self.db, {
                 "business": profile,
                 "defaults": {"payment_terms_days": terms},
-            })
+            }, expected_versions=versions)
         except ValidationError as exc:
             widget_id = BUSINESS_ERRORS.get(exc.field, "b-name")
             self.crm.call_from_thread(self._field_error, widget_id, exc)
             return
-        self.crm.call_from_thread(self._business_saved, saved["business"]["name"], shown)
+        except StaleRecord as exc:
+            self.crm.call_from_thread(self._stale, exc)
+            return
+        self.crm.call_from_thread(self._business_saved, saved.values["business"]["name"], shown,
+                                  saved.versions)
 
-    def _business_saved(self, name: str, shown: tuple[str, ...]) -> None:
+    def _business_saved(self, name: str, shown: tuple[str, ...],
+                        versions: dict[str, int]) -> None:
         self.crm.business_name = name
         self.crm.note_data_changed()
         self.notice("Business profile saved.")
         if self.is_attached:
             self._loaded_profile = shown  # what was saved; typed since then is still unsaved
+            self._versions.update(versions)
             self.action_reload()
 
     # ------------------------------------------------------------------ tax rates
@@ -803,22 +840,27 @@ class SettingsScreen(CrmScreen[None]):
     def _save_numbering(self) -> None:
         self._clear_errors()
         patterns = {doc: self.query_one(f"#n-{doc}", Input).value for doc in numbering.DOC_TYPES}
-        self._write_numbering(patterns)
+        self._write_numbering(patterns, self._expected(NUMBERING_KEYS))
 
     @work(thread=True, exclusive=True, group="settings-save", exit_on_error=False)
-    def _write_numbering(self, patterns: dict[str, str]) -> None:
+    def _write_numbering(self, patterns: dict[str, str], versions: dict[str, int]) -> None:
         try:
-            business.update(self.db, "numbering", patterns)
+            saved = business.save_several(self.db, {"numbering": patterns},
+                                          expected_versions=versions)
         except ValidationError as exc:
             doc = next((d for d in numbering.DOC_TYPES if exc.field.startswith(d)), "invoice")
             self.crm.call_from_thread(self._field_error, f"n-{doc}", exc)
             return
-        self.crm.call_from_thread(self._numbering_saved, patterns)
+        except StaleRecord as exc:
+            self.crm.call_from_thread(self._stale, exc)
+            return
+        self.crm.call_from_thread(self._numbering_saved, patterns, saved.versions)
 
-    def _numbering_saved(self, patterns: dict[str, str]) -> None:
+    def _numbering_saved(self, patterns: dict[str, str], versions: dict[str, int]) -> None:
         self.notice("Numbering patterns saved.")
         if self.is_attached:
             self._loaded_patterns = patterns
+            self._versions.update(versions)
 
     # ------------------------------------------------------------------ integrations
 
@@ -1116,34 +1158,43 @@ class SettingsScreen(CrmScreen[None]):
         changes: dict[str, Any] = {setting: values[key]
                                    for key, _label, setting, _hint in QUIET_FIELDS}
         changes["templates"] = {name: values[name] for name in messaging.TEMPLATES}
-        self._messages_job = self._write_messages(changes, values)
+        self._messages_job = self._write_messages(changes, values, self._expected(MESSAGE_KEYS))
 
     @work(thread=True, exclusive=True, group="settings-messages", exit_on_error=False)
-    def _write_messages(self, changes: dict[str, Any], values: dict[str, str]) -> None:
+    def _write_messages(self, changes: dict[str, Any], values: dict[str, str],
+                        versions: dict[str, int]) -> None:
         try:  # quiet hours, time zone and every template: all saved, or nothing
-            business.update(self.db, "messaging", changes)
+            saved = business.save_several(self.db, {"messaging": changes},
+                                          expected_versions=versions)
         except ValidationError as exc:
             widget_id = MESSAGE_ERRORS.get(exc.field, "msg-quiet_start")
             self.crm.call_from_thread(self._field_error, widget_id, exc)
             return
-        self.crm.call_from_thread(self._messages_saved, values)
+        except StaleRecord as exc:
+            self.crm.call_from_thread(self._stale, exc)
+            return
+        self.crm.call_from_thread(self._messages_saved, values, saved.versions)
 
-    def _messages_saved(self, values: dict[str, str]) -> None:
+    def _messages_saved(self, values: dict[str, str], versions: dict[str, int]) -> None:
         self.notice("Text message settings saved.")
         if self.is_attached:
             self._loaded_messages = values  # saved: the reload may now show the cleaned values
+            self._versions.update(versions)
             self._reload_messages()  # only these: other sections may hold unsaved edits
 
     @work(thread=True, exclusive=True, group="settings-messages-load", exit_on_error=False)
     def _reload_messages(self) -> None:
-        settings = business.load(self.db, "messaging")
+        values, versions = business.load_versioned(self.db, list(MESSAGE_KEYS))
         templates = messaging.all_templates(self.db)
-        self.crm.call_from_thread(self._messages_reloaded, settings, templates)
+        self.crm.call_from_thread(self._messages_reloaded, values["messaging"], templates,
+                                  versions)
 
-    def _messages_reloaded(self, settings: dict[str, Any], templates: dict[str, str]) -> None:
+    def _messages_reloaded(self, settings: dict[str, Any], templates: dict[str, str],
+                           versions: dict[str, int]) -> None:
         if self.data is None or not self.is_attached:
             return
         self.data.messaging, self.data.templates = settings, templates
+        self.data.versions.update(versions)
         self._show_messages(self.data)
 
     @on(Button.Pressed, ".template Button")
@@ -1168,13 +1219,15 @@ class SettingsScreen(CrmScreen[None]):
     @work(thread=True, exclusive=True, group="settings-messages", exit_on_error=False)
     def _reset_template(self, name: str) -> None:
         text = messaging.reset_template(self.db, name)
-        self.crm.call_from_thread(self._template_reset, name, text)
+        versions = business.load_versioned(self.db, list(MESSAGE_KEYS))[1]
+        self.crm.call_from_thread(self._template_reset, name, text, versions)
 
-    def _template_reset(self, name: str, text: str) -> None:
+    def _template_reset(self, name: str, text: str, versions: dict[str, int]) -> None:
         self.notice(f"The {messaging.TEMPLATES[name].label.lower()} template is the built-in "
                     "text again.")
         if not self.is_attached:
             return
+        self._versions.update(versions)  # the reset is this screen's own save
         self._loaded_messages[name] = text
         self.query_one(f"#tpl-{name}", TextArea).load_text(text)
         self.query_one(f"#tpl-{name}-error", Label).display = False
