@@ -30,6 +30,18 @@ Decisions where the brief is silent:
   to build (one ``object.__setattr__`` per field), a third of a list page's Python time.
 - Display names (client, job, technician) are correlated subqueries, so the database walks
   the listed table in index order and looks a name up only for the rows on the page.
+- Refunds, credit notes and the audit trail list in the order they were recorded (the
+  primary key, which the client / invoice / payment / entity indexes also serve on SQLite,
+  whose indexes end in the rowid). Their dates can be backdated, so a date is a filter
+  there, not a sort: a date or amount sort would need an index of its own. Credit-note
+  numbers come from a gapless sequence as the row is added, so that order is number order.
+- Tasks "created" is id order for the same reason (the primary key serves it); visits by
+  "client" join the client and walk ix_clients_sort_name_id, sorting only each client's
+  visits (or, within a date range, only that range's visits).
+- Staff (users) and tax rates have paged lists too (``list_users_page``,
+  ``list_tax_rates_page``); the unpaged ``list_tax_rates`` and ``core.staff.list_users``
+  stay for pickers that want every row. Staff sort case-insensitively like
+  ``core.staff.list_users``: no index serves that, a business has a handful of staff.
 """
 
 from __future__ import annotations
@@ -48,14 +60,17 @@ from core.db import Database
 from core.errors import ValidationError
 from core.models import (
     Address,
+    AuditEvent,
     Client,
     ClientTag,
     Contact,
+    CreditNote,
     Invoice,
     Job,
     Payment,
     PriceBookItem,
     Proposal,
+    Refund,
     ServiceLog,
     Task,
     TaxRate,
@@ -343,12 +358,17 @@ def list_clients(
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     include_archived: bool = False,
+    created_from: dt.date | str | None = None,
+    created_to: dt.date | str | None = None,
 ) -> Page[ClientRow]:
     """Clients by name (case-insensitive) or creation, with primary email/phone and what
-    they owe. Archived clients are hidden unless asked for (by status or the flag)."""
+    they owe. Archived clients are hidden unless asked for (by status or the flag).
+    ``created_from`` / ``created_to``: an inclusive range of days the client was added."""
     key = _sort(sort, _CLIENT_KEYS)
     status = _status(status, CLIENT_STATUSES)
+    first, last = _range(created_from, created_to, "created")
     where = _equals("status", Client.status, status)
+    where += _day_range("created", Client.created_at, first, last, datetime_column=True)
     if not status and not include_archived:
         where.append(_where("not_archived", lambda: Client.status != "archived"))
     if tag:
@@ -541,6 +561,82 @@ def list_tax_rates(db: Database, *, include_inactive: bool = False) -> list[TaxR
         return [TaxRateRow(r[0], r[1], r[2], bool(r[3])) for r in s.execute(stmt)]
 
 
+def list_tax_rates_page(
+    db: Database,
+    *,
+    active: bool | None = True,
+    sort: str = "name",
+    descending: bool = False,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[TaxRateRow]:
+    """Tax rates by name, a page at a time (the unique index on the name serves the
+    order); ``active`` True (default) / False / None for all. :func:`list_tax_rates` stays
+    for pickers that want every rate at once."""
+    key = _sort(sort, {"name": _Key(TaxRate.name, "text")})
+    where = [] if active is None else _equals("active", TaxRate.active, bool(active))
+
+    def columns() -> Select[Any]:
+        return select(TaxRate.id, TaxRate.name, TaxRate.rate, TaxRate.active, key.column,
+                      TaxRate.id)
+
+    return _page(
+        db, columns, where, key, TaxRate.id, shape=("tax_rates", sort), cursor=cursor,
+        limit=limit, descending=descending,
+        to_row=lambda r: TaxRateRow(r[0], r[1], r[2], bool(r[3])),
+    )
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@dataclass(slots=True)
+class StaffRow:
+    id: int
+    name: str
+    role: str
+    email: str
+    phone: str
+    active: bool
+    version: int
+
+
+STAFF_ROLES = ("owner", "admin", "office", "technician")
+# case-insensitive, as core.staff.list_users sorts; the users table holds a business's few
+# staff members, so this order is a sort of a handful of rows, not an index walk
+_STAFF_KEYS = {"name": _Key(func.lower(User.name, type_=User.name.type), "text")}
+
+
+def list_users_page(
+    db: Database,
+    *,
+    role: str | None = None,
+    active: bool | None = True,
+    sort: str = "name",
+    descending: bool = False,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[StaffRow]:
+    """Staff members by name (case-insensitive), a page at a time; ``active`` True
+    (default) / False (deactivated) / None for all. :func:`core.staff.list_users` stays for
+    assignee pickers that want everyone at once."""
+    key = _sort(sort, _STAFF_KEYS)
+    role = _status(role, STAFF_ROLES, "role")
+    where = _equals("role", User.role, role)
+    if active is not None:
+        where += _equals("active", User.active, bool(active))
+
+    def columns() -> Select[Any]:
+        return select(User.id, User.name, User.role, User.email, User.phone, User.active,
+                      User.version, key.column, User.id)
+
+    return _page(
+        db, columns, where, key, User.id, shape=("users", sort), cursor=cursor, limit=limit,
+        descending=descending,
+        to_row=lambda r: StaffRow(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6]),
+    )
+
+
 # --------------------------------------------------------------------------- proposals
 
 
@@ -649,6 +745,7 @@ _JOB_KEYS = {
     "number": _Key(Job.id, "int"),
     "title": _Key(Job.title, "text"),
     "date": _Key(Job.created_at, "datetime"),
+    "amount": _Key(Job.total_cents, "int"),
 }
 
 
@@ -666,7 +763,8 @@ def list_jobs(
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> Page[JobRow]:
-    """Jobs by number, title or date created, with their next scheduled visit."""
+    """Jobs by number, title, date created or amount (total), with their next scheduled
+    visit."""
     today = _today(today)
     key = _sort(sort, _JOB_KEYS)
     status = _status(status, JOB_STATUSES)
@@ -715,7 +813,12 @@ class VisitRow:
 
 
 VISIT_STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
-_VISIT_KEY = _Key(Visit.starts_at, "datetime")
+VISIT_SORTS = ("date", "client")
+_VISIT_KEYS = {
+    "date": _Key(Visit.starts_at, "datetime"),
+    # the client's casefolded name, like the clients list; ties (one client's visits) by id
+    "client": _Key(Client.sort_name, "text"),
+}
 
 
 def list_visits(
@@ -728,14 +831,15 @@ def list_visits(
     status: str | None = None,
     job_id: int | None = None,
     client_id: int | None = None,
+    sort: str = "date",
     descending: bool = False,
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> Page[VisitRow]:
-    """Visits in start order, for the schedule: ``starts_from`` (inclusive) up to
-    ``starts_before`` (exclusive); a date means its midnight. ``unassigned`` lists visits
-    nobody is assigned to."""
-    key = _VISIT_KEY
+    """Visits in start order (``sort="date"``) or by client name (``"client"``), for the
+    schedule: ``starts_from`` (inclusive) up to ``starts_before`` (exclusive); a date means
+    its midnight. ``unassigned`` lists visits nobody is assigned to."""
+    key = _sort(sort, _VISIT_KEYS)
     start = _moment(starts_from, "starts from")
     end = _moment(starts_before, "starts before")
     if start and end and end < start:
@@ -756,23 +860,27 @@ def list_visits(
               + _equals("client_id", Job.client_id, client_id))
 
     def columns() -> Select[Any]:
-        return (
+        # by client, the client is joined (its name is the sort key) instead of looked up
+        by_client = sort == "client"
+        stmt = (
             select(
                 Visit.id, Visit.job_id, Job.number, Job.title, Job.client_id,
-                _client_name(Job.client_id), Address.line1, Address.city, Visit.starts_at,
-                Visit.ends_at, Visit.assignee_id, _user_name(Visit.assignee_id), Visit.status,
-                Visit.invoice_id, key.column, Visit.id,
+                Client.name if by_client else _client_name(Job.client_id), Address.line1,
+                Address.city, Visit.starts_at, Visit.ends_at, Visit.assignee_id,
+                _user_name(Visit.assignee_id), Visit.status, Visit.invoice_id, key.column,
+                Visit.id,
             )
             .join(Job, Job.id == Visit.job_id)
             .outerjoin(Address, Address.id == Job.address_id)
         )
+        return stmt.join(Client, Client.id == Job.client_id) if by_client else stmt
 
     def row(r: Any) -> VisitRow:
         address = ", ".join(p for p in (r[6], r[7]) if p)
         return VisitRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", address, r[8], r[9], r[10],
                         r[11] or "", r[12], r[13] is not None)
 
-    return _page(db, columns, where, key, Visit.id, shape=("visits",), cursor=cursor,
+    return _page(db, columns, where, key, Visit.id, shape=("visits", sort), cursor=cursor,
                  limit=limit, descending=descending, to_row=row)
 
 
@@ -853,11 +961,18 @@ class TaskRow:
     linked_id: int | None
     overdue: bool  # open and due before today
     due_today: bool  # open and due today
+    created_on: dt.date | None = None  # when the task was added
 
 
 TASK_STATUSES = ("open", "done")
 TASK_BUCKETS = ("overdue", "today", "upcoming", "no_date")
-_TASK_KEY = _Key(Task.due_date, "date", nullable=True)
+TASK_SORTS = ("due", "title", "created")
+_TASK_KEYS = {
+    "due": _Key(Task.due_date, "date", nullable=True),
+    "title": _Key(Task.title, "text"),
+    # tasks are numbered as they are added, so id order is creation order (primary key)
+    "created": _Key(Task.id, "int"),
+}
 _TASK_BUCKETS: dict[str, Callable[[], Any]] = {
     "overdue": lambda: Task.due_date < bindparam("today"),
     "today": lambda: Task.due_date == bindparam("today"),
@@ -876,15 +991,17 @@ def list_tasks(
     client_id: int | None = None,
     due_from: dt.date | str | None = None,
     due_to: dt.date | str | None = None,
+    sort: str = "due",
     descending: bool = False,
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> Page[TaskRow]:
-    """Tasks by due date. ``bucket``: overdue (due before today), today, upcoming (due
-    after today), no_date; a bucket lists open tasks only. Tasks without a due date sort
-    first ascending, last descending."""
+    """Tasks by due date (``sort="due"``), title or when they were added (``"created"``).
+    ``bucket``: overdue (due before today), today, upcoming (due after today), no_date; a
+    bucket lists open tasks only. By due date, tasks without one sort first ascending, last
+    descending."""
     today = _today(today)
-    key = _TASK_KEY
+    key = _sort(sort, _TASK_KEYS)
     status = _status(status, TASK_STATUSES)
     bucket = _status(bucket, TASK_BUCKETS, "bucket")
     if bucket and status == "done":
@@ -903,16 +1020,17 @@ def list_tasks(
         return select(
             Task.id, Task.title, Task.due_date, Task.priority, Task.status, Task.assignee_id,
             _user_name(Task.assignee_id), Task.client_id, _client_name(Task.client_id),
-            Task.linked_type, Task.linked_id, key.column, Task.id,
+            Task.linked_type, Task.linked_id, Task.created_at, key.column, Task.id,
         )
 
     def row(r: Any) -> TaskRow:
         is_open = r[4] == "open" and r[2] is not None
         return TaskRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7], r[8] or "",
-                       r[9], r[10], is_open and r[2] < today, is_open and r[2] == today)
+                       r[9], r[10], is_open and r[2] < today, is_open and r[2] == today,
+                       _as_date(r[11]))
 
-    return _page(db, columns, where, key, Task.id, shape=("tasks",), cursor=cursor, limit=limit,
-                 descending=descending, to_row=row)
+    return _page(db, columns, where, key, Task.id, shape=("tasks", sort), cursor=cursor,
+                 limit=limit, descending=descending, to_row=row)
 
 
 # --------------------------------------------------------------------------- invoices, payments
@@ -1066,4 +1184,196 @@ def list_payments(
         limit=limit, descending=descending,
         to_row=lambda r: PaymentRow(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8],
                                     r[9]),
+    )
+
+
+@dataclass(slots=True)
+class RefundRow:
+    id: int
+    payment_id: int
+    payment_method: str  # how the refunded payment came in
+    invoice_id: int
+    invoice_number: str | None
+    client_id: int
+    client_name: str
+    amount_cents: int
+    currency: str
+    refunded_on: dt.date
+    reason_preview: str  # the first 200 characters
+
+
+# Recording order (the primary key), newest first by default: the only order an index
+# serves (refunds has indexes on payment and invoice only), and the order the money moved
+# in the books. ``refunded_on`` can be backdated, so it is a filter, not the sort.
+_REFUND_KEY = _Key(Refund.id, "int")
+
+
+def list_refunds(
+    db: Database,
+    *,
+    client_id: int | None = None,
+    invoice_id: int | None = None,
+    payment_id: int | None = None,
+    refunded_from: dt.date | str | None = None,
+    refunded_to: dt.date | str | None = None,
+    descending: bool = True,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[RefundRow]:
+    """Refunds in the order they were recorded (newest first by default), of one client,
+    invoice or payment, within an inclusive range of refund dates."""
+    key = _REFUND_KEY
+    first, last = _range(refunded_from, refunded_to, "refunded")
+    where = (_equals("client_id", Invoice.client_id, client_id)
+             + _equals("invoice_id", Refund.invoice_id, invoice_id)
+             + _equals("payment_id", Refund.payment_id, payment_id)
+             + _day_range("refunded", Refund.refunded_on, first, last))
+
+    def columns() -> Select[Any]:
+        return (
+            select(
+                Refund.id, Refund.payment_id,
+                select(Payment.method).where(Payment.id == Refund.payment_id).scalar_subquery(),
+                Refund.invoice_id, Invoice.number, Invoice.client_id,
+                _client_name(Invoice.client_id), Refund.amount_cents, Invoice.currency,
+                Refund.refunded_on, func.substr(Refund.reason, 1, 200), key.column, Refund.id,
+            )
+            .join(Invoice, Invoice.id == Refund.invoice_id)
+        )
+
+    return _page(
+        db, columns, where, key, Refund.id, shape=("refunds",), cursor=cursor, limit=limit,
+        descending=descending,
+        to_row=lambda r: RefundRow(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6] or "", r[7],
+                                   r[8], r[9], r[10] or ""),
+    )
+
+
+@dataclass(slots=True)
+class CreditNoteRow:
+    id: int
+    number: str
+    invoice_id: int
+    invoice_number: str | None
+    client_id: int
+    client_name: str
+    amount_cents: int
+    currency: str
+    issued_on: dt.date
+    voids_invoice: bool
+    reason_preview: str  # the first 200 characters
+
+
+# Number order: numbers come from a gapless sequence in the same transaction that adds the
+# row, so id order is numbering order (as for jobs), and the primary key serves it. Text
+# order of the numbers would put CN-10000 before CN-9999.
+_CREDIT_NOTE_KEY = _Key(CreditNote.id, "int")
+
+
+def list_credit_notes(
+    db: Database,
+    *,
+    client_id: int | None = None,
+    invoice_id: int | None = None,
+    voids_invoice: bool | None = None,
+    issued_from: dt.date | str | None = None,
+    issued_to: dt.date | str | None = None,
+    descending: bool = True,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[CreditNoteRow]:
+    """Credit notes by number (newest first by default), of one client or invoice, within
+    an inclusive range of issue dates; ``voids_invoice`` True lists only the notes that
+    voided their invoice, False only partial credits."""
+    key = _CREDIT_NOTE_KEY
+    first, last = _range(issued_from, issued_to, "issued")
+    where = (_equals("client_id", CreditNote.client_id, client_id)
+             + _equals("invoice_id", CreditNote.invoice_id, invoice_id)
+             + _day_range("issued", CreditNote.issued_on, first, last))
+    if voids_invoice is not None:
+        where += _equals("voids_invoice", CreditNote.voids_invoice, bool(voids_invoice))
+
+    def columns() -> Select[Any]:
+        return (
+            select(
+                CreditNote.id, CreditNote.number, CreditNote.invoice_id, Invoice.number,
+                CreditNote.client_id, _client_name(CreditNote.client_id),
+                CreditNote.amount_cents, Invoice.currency, CreditNote.issued_on,
+                CreditNote.voids_invoice, func.substr(CreditNote.reason, 1, 200), key.column,
+                CreditNote.id,
+            )
+            .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        )
+
+    return _page(
+        db, columns, where, key, CreditNote.id, shape=("credit_notes",), cursor=cursor,
+        limit=limit, descending=descending,
+        to_row=lambda r: CreditNoteRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], r[7],
+                                       r[8], bool(r[9]), r[10] or ""),
+    )
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+@dataclass(slots=True)
+class AuditEventRow:
+    id: int
+    at: dt.datetime  # naive UTC
+    actor: str
+    action: str  # e.g. invoice.issue
+    entity_type: str  # e.g. invoice
+    entity_id: int | None
+    client_id: int | None
+    client_name: str
+    summary: str
+
+
+# The trail is append-only, so id order is the order things happened in; the primary key
+# serves it, and so do the client and entity indexes (SQLite keeps the rowid at the end of
+# every index). Newest first by default.
+_AUDIT_KEY = _Key(AuditEvent.id, "int")
+
+
+def list_audit_events(
+    db: Database,
+    *,
+    client_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    at_from: dt.date | str | None = None,
+    at_to: dt.date | str | None = None,
+    descending: bool = True,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[AuditEventRow]:
+    """The audit trail (who did what, when), newest first by default: everything, one
+    client's activity, or one record's history (``entity_type`` with ``entity_id``).
+    ``at_from`` / ``at_to`` are an inclusive range of (UTC) days. Entity types and actions
+    are whatever the services recorded, so an unknown one lists nothing rather than failing."""
+    key = _AUDIT_KEY
+    if entity_id is not None and not entity_type:
+        raise ValidationError("entity type", "is needed with an entity id (which kind of record)")
+    first, last = _range(at_from, at_to, "at")
+    where = (_equals("client_id", AuditEvent.client_id, client_id)
+             + _equals("entity_type", AuditEvent.entity_type, entity_type or None)
+             + _equals("entity_id", AuditEvent.entity_id, entity_id)
+             + _equals("actor", AuditEvent.actor, actor or None)
+             + _equals("action", AuditEvent.action, action or None)
+             + _day_range("at", AuditEvent.at, first, last, datetime_column=True))
+
+    def columns() -> Select[Any]:
+        return select(
+            AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
+            AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.client_id,
+            _client_name(AuditEvent.client_id), AuditEvent.summary, key.column, AuditEvent.id,
+        )
+
+    return _page(
+        db, columns, where, key, AuditEvent.id, shape=("audit",), cursor=cursor, limit=limit,
+        descending=descending,
+        to_row=lambda r: AuditEventRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "",
+                                       r[8]),
     )

@@ -13,16 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, text
 
-from core import clients, lists
+from core import clients, lists, models
 from core.clients import AddressData, ClientData, ContactData
 from core.errors import ValidationError
 from core.models import (
+    AuditEvent,
     Client,
+    CreditNote,
     Invoice,
     Job,
     Payment,
     PriceBookItem,
     Proposal,
+    Refund,
     ServiceLog,
     Task,
     TaxRate,
@@ -555,3 +558,323 @@ def test_open_balances_read_only_the_partial_index(sqlite_db):
     assert "SEARCH invoices USING COVERING INDEX ix_invoices_open_client (client_id=?)" in plan
     (plan,) = _plans(db, lambda: lists.list_invoices(db, client_id=1, status="open"))
     assert "ix_invoices_open_client (client_id=?)" in plan
+
+
+# --------------------------------------------------------------------------- the lists added for issue 2
+# Every list pages through all its rows with no duplicates and no gaps at any page size, in
+# both directions; each filter and sort does what its name says; bad arguments name the field.
+
+LIMITS = (1, 2, 3, 100)
+
+
+def _pages_match(fetch, expected_ids, limits=LIMITS):
+    """``fetch(cursor=, limit=, descending=)`` pages through ``expected_ids`` (ascending
+    order) exactly, forwards and backwards, at every page size."""
+    for limit in limits:
+        for descending in (False, True):
+            rows = _all_pages(lambda descending=descending, **kw: fetch(descending=descending, **kw), limit)
+            got = [r.id for r in rows]
+            assert len(got) == len(set(got)), f"a row came twice (limit {limit})"
+            assert got == (expected_ids[::-1] if descending else expected_ids), (limit, descending)
+
+
+def _money_world(db):
+    """Two clients' invoices and payments, for refunds and credit notes."""
+    a, b = _client(db, "Ann"), _client(db, "bob")
+    inv_a, inv_a2, inv_b = _add(
+        db,
+        Invoice(client_id=a, status="partially_paid", number="INV-0001", total_cents=10_000,
+                balance_cents=5_000, paid_cents=5_000),
+        Invoice(client_id=a, status="issued", number="INV-0002", total_cents=8_000, balance_cents=8_000),
+        Invoice(client_id=b, status="issued", number="INV-0003", total_cents=9_000, balance_cents=9_000,
+                currency="CAD"),
+    )
+    pay_a, pay_b = _add(
+        db,
+        Payment(invoice_id=inv_a, client_id=a, amount_cents=9_000, refunded_cents=4_000, method="card",
+                received_on=dt.date(2026, 2, 1)),
+        Payment(invoice_id=inv_b, client_id=b, amount_cents=3_000, refunded_cents=3_000, method="cash",
+                received_on=dt.date(2026, 2, 2)),
+    )
+    return a, b, inv_a, inv_a2, inv_b, pay_a, pay_b
+
+
+def test_refunds_page_in_recording_order_and_filter_by_client_invoice_payment_and_date(db):
+    a, b, inv_a, _inv_a2, inv_b, pay_a, pay_b = _money_world(db)
+    specs = [  # payment, invoice, amount, refunded on (backdated ones too), reason
+        (pay_a, inv_a, 1_000, dt.date(2026, 3, 5), "damaged vase"),
+        (pay_b, inv_b, 1_500, dt.date(2026, 3, 1), "r" * 500),
+        (pay_a, inv_a, 2_000, dt.date(2026, 2, 20), ""),
+        (pay_b, inv_b, 1_500, dt.date(2026, 3, 5), "double charge"),
+        (pay_a, inv_a, 1_000, dt.date(2026, 3, 9), "goodwill"),
+    ]
+    ids = _add(db, *[Refund(payment_id=p, invoice_id=i, amount_cents=amt, refunded_on=on, reason=why)
+                     for p, i, amt, on, why in specs])
+    _pages_match(lambda **kw: lists.list_refunds(db, **kw), ids)
+
+    newest = lists.list_refunds(db).rows
+    assert [r.id for r in newest] == ids[::-1]  # newest recorded first by default
+    by_id = {r.id: r for r in newest}
+    second = by_id[ids[1]]
+    assert (second.invoice_number, second.client_id, second.client_name, second.payment_method) == (
+        "INV-0003", b, "bob", "cash")
+    assert (second.amount_cents, second.currency, second.refunded_on) == (1_500, "CAD", dt.date(2026, 3, 1))
+    assert second.reason_preview == "r" * 200 and by_id[ids[0]].reason_preview == "damaged vase"
+
+    def ids_of(**kw):
+        return [r.id for r in _all_pages(lambda **k: lists.list_refunds(db, descending=False, **kw, **k), 1)]
+
+    assert ids_of(client_id=a) == [ids[0], ids[2], ids[4]]
+    assert ids_of(client_id=b) == [ids[1], ids[3]]
+    assert ids_of(invoice_id=inv_b) == [ids[1], ids[3]]
+    assert ids_of(payment_id=pay_a) == [ids[0], ids[2], ids[4]]
+    assert ids_of(refunded_from="2026-03-01", refunded_to=dt.date(2026, 3, 5)) == [ids[0], ids[1], ids[3]]
+    assert ids_of(client_id=a, refunded_to="2026-03-05") == [ids[0], ids[2]]
+    assert ids_of(refunded_from="2026-03-10") == []
+
+
+def test_credit_notes_page_by_number_and_filter_by_client_invoice_date_and_voiding(db):
+    a, b, inv_a, inv_a2, inv_b, _pay_a, _pay_b = _money_world(db)
+    specs = [  # number, invoice, client, amount, issued on, voids
+        ("CN-9999", inv_a, a, 1_000, dt.date(2026, 3, 2), False),
+        ("CN-10000", inv_b, b, 9_000, dt.date(2026, 3, 1), True),  # text order would put it first
+        ("CN-10001", inv_a2, a, 8_000, dt.date(2026, 3, 4), True),
+        ("CN-10002", inv_a, a, 500, dt.date(2026, 2, 27), False),
+    ]
+    ids = _add(db, *[CreditNote(number=n, invoice_id=i, client_id=c, amount_cents=amt, issued_on=on,
+                                voids_invoice=v, reason=f"reason {n}")
+                     for n, i, c, amt, on, v in specs])
+    _pages_match(lambda **kw: lists.list_credit_notes(db, **kw), ids)
+
+    rows = lists.list_credit_notes(db).rows
+    assert [r.number for r in rows] == ["CN-10002", "CN-10001", "CN-10000", "CN-9999"]
+    cad = rows[2]
+    assert (cad.invoice_number, cad.client_name, cad.currency, cad.amount_cents, cad.voids_invoice) == (
+        "INV-0003", "bob", "CAD", 9_000, True)
+    assert cad.issued_on == dt.date(2026, 3, 1) and cad.reason_preview == "reason CN-10000"
+
+    def ids_of(**kw):
+        return [r.id for r in _all_pages(lambda **k: lists.list_credit_notes(db, descending=False, **kw, **k), 1)]
+
+    assert ids_of(client_id=a) == [ids[0], ids[2], ids[3]]
+    assert ids_of(invoice_id=inv_a) == [ids[0], ids[3]]
+    assert ids_of(voids_invoice=True) == [ids[1], ids[2]]
+    assert ids_of(voids_invoice=False, client_id=a) == [ids[0], ids[3]]
+    assert ids_of(issued_from="2026-03-01", issued_to="2026-03-02") == [ids[0], ids[1]]
+    assert ids_of(client_id=b, issued_from=dt.date(2026, 3, 2)) == []
+
+
+def test_audit_trail_pages_newest_first_and_filters_by_client_record_actor_action_and_day(db):
+    a = _client(db, "Ann")  # the service writes its own event
+    b = _client(db, "Bob")
+    with db.read() as s:
+        service_events = [e.id for e in s.query(AuditEvent).order_by(AuditEvent.id)]
+    day = dt.datetime(2026, 3, 10, 23, 30)
+    specs = [  # at, actor, action, entity type, entity id, client
+        (day, "owner", "invoice.issue", "invoice", 7, a),
+        (day + dt.timedelta(hours=1), "tess", "visit.complete", "visit", 3, b),  # the next day (UTC)
+        (day + dt.timedelta(hours=2), "owner", "invoice.void", "invoice", 7, a),
+        (day + dt.timedelta(days=2), "system", "settings.update", "setting", None, None),
+        (day + dt.timedelta(days=2), "owner", "invoice.issue", "invoice", 8, b),
+    ]
+    ids = _add(db, *[AuditEvent(at=at, actor=who, action=act, entity_type=et, entity_id=eid,
+                                client_id=cid, summary=f"{act} {eid}")
+                     for at, who, act, et, eid, cid in specs])
+    everything = service_events + ids
+    _pages_match(lambda **kw: lists.list_audit_events(db, **kw), everything)
+
+    newest = lists.list_audit_events(db).rows
+    assert [e.id for e in newest] == everything[::-1]
+    first = {e.id: e for e in newest}[ids[0]]
+    assert (first.at, first.actor, first.action, first.entity_type, first.entity_id) == (
+        day, "owner", "invoice.issue", "invoice", 7)
+    assert (first.client_id, first.client_name, first.summary) == (a, "Ann", "invoice.issue 7")
+    assert {e.id: e for e in newest}[ids[3]].client_name == ""
+
+    def ids_of(**kw):
+        return [e.id for e in _all_pages(lambda **k: lists.list_audit_events(db, descending=False, **kw, **k), 1)]
+
+    assert ids_of(client_id=a) == [service_events[0], ids[0], ids[2]]
+    assert ids_of(entity_type="invoice", entity_id=7) == [ids[0], ids[2]]
+    assert ids_of(entity_type="invoice") == [ids[0], ids[2], ids[4]]
+    assert ids_of(actor="tess") == [ids[1]]
+    assert ids_of(action="invoice.issue") == [ids[0], ids[4]]
+    assert ids_of(at_from="2026-03-10", at_to="2026-03-10") == [ids[0]]
+    assert ids_of(at_from=dt.date(2026, 3, 11), at_to="2026-03-12") == [ids[1], ids[2], ids[3], ids[4]]
+    assert ids_of(entity_type="nothing-like-this") == []
+
+
+def test_staff_page_by_name_case_insensitively_with_role_and_active_filters(db):
+    specs = [("bob", "technician", True), ("Amy", "owner", True), ("carl", "office", False),
+             ("Bob", "technician", True), ("dee", "admin", True), ("Eve", "technician", False)]
+    ids = _add(db, *[User(name=n, role=r, active=act, email=f"{n.lower()}@x.example" if r == "owner" else None)
+                     for n, r, act in specs])
+    people = [{"id": i, "name": n, "role": r, "active": act} for i, (n, r, act) in zip(ids, specs, strict=True)]
+
+    def order(rows):
+        return [p["id"] for p in sorted(rows, key=lambda p: (p["name"].lower(), p["id"]))]
+
+    _pages_match(lambda **kw: lists.list_users_page(db, active=None, **kw), order(people))
+    _pages_match(lambda **kw: lists.list_users_page(db, **kw), order([p for p in people if p["active"]]))
+    rows = lists.list_users_page(db).rows
+    assert [r.name for r in rows] == ["Amy", "bob", "Bob", "dee"]
+    assert (rows[0].role, rows[0].email, rows[0].phone, rows[0].active) == ("owner", "amy@x.example", "", True)
+    assert [r.name for r in lists.list_users_page(db, active=False).rows] == ["carl", "Eve"]
+    assert [r.name for r in lists.list_users_page(db, role="technician").rows] == ["bob", "Bob"]
+    assert [r.name for r in lists.list_users_page(db, role="technician", active=None).rows] == ["bob", "Bob", "Eve"]
+
+
+def test_tax_rates_page_by_name_with_an_active_filter(db):
+    specs = [("State", "8.875", True), ("City", "4.5", True), ("Old county", "1", False),
+             ("County", "0.375", True), ("Zone", "2", True)]
+    ids = _add(db, *[TaxRate(name=n, rate=Decimal(r), active=act) for n, r, act in specs])
+    rates = [{"id": i, "name": n, "active": act} for i, (n, _r, act) in zip(ids, specs, strict=True)]
+    _pages_match(lambda **kw: lists.list_tax_rates_page(db, active=None, **kw),
+                 _expected(rates, lambda r: r["name"], False))
+    rows = lists.list_tax_rates_page(db).rows
+    assert [(r.name, r.rate, r.active) for r in rows] == [
+        ("City", Decimal("4.5"), True), ("County", Decimal("0.375"), True),
+        ("State", Decimal("8.875"), True), ("Zone", Decimal("2"), True)]
+    assert [r.name for r in lists.list_tax_rates_page(db, active=False).rows] == ["Old county"]
+
+
+def test_clients_filter_by_the_day_they_were_added(db):
+    ids = [_client(db, f"Client {i}") for i in range(4)]
+    added = [dt.datetime(2026, 1, 1, 23, 59), dt.datetime(2026, 1, 2, 0, 0), dt.datetime(2026, 1, 2, 18, 0),
+             dt.datetime(2026, 1, 3, 0, 0)]
+    with db.write() as s:
+        for cid, at in zip(ids, added, strict=True):
+            s.get(Client, cid).created_at = at
+
+    def ids_of(**kw):
+        return [r.id for r in _all_pages(lambda **k: lists.list_clients(db, sort="created", **kw, **k), 1)]
+
+    assert ids_of(created_from="2026-01-02", created_to="2026-01-02", descending=False) == ids[1:3]
+    assert ids_of(created_from=dt.date(2026, 1, 2), descending=True) == ids[:0:-1]
+    assert ids_of(created_to="2026-01-01") == ids[:1]
+    assert [r.id for r in lists.list_clients(db, created_from="2026-01-02", created_to="2026-01-02").rows] == [
+        ids[1], ids[2]]  # by name, the default sort
+
+
+def test_jobs_sort_by_amount_with_ties_broken_by_number(db):
+    cid = _client(db, "Jo")
+    totals = [5_000, 120, 5_000, 0, 99_999, 120]
+    ids = _add(db, *[Job(client_id=cid, number=f"JOB-{i:04d}", title=f"Job {i}", total_cents=t)
+                     for i, t in enumerate(totals)])
+    jobs = [{"id": i, "total": t} for i, t in zip(ids, totals, strict=True)]
+    _pages_match(lambda **kw: lists.list_jobs(db, today=TODAY, sort="amount", **kw),
+                 _expected(jobs, lambda j: j["total"], False))
+    biggest = lists.list_jobs(db, today=TODAY, sort="amount").rows  # largest first by default
+    assert [j.total_cents for j in biggest] == [99_999, 5_000, 5_000, 120, 120, 0]
+
+
+def test_tasks_sort_by_title_and_by_when_they_were_added(db):
+    titles = ["Call Ann", "buy salt", "Call Ann", "Ask for review", "order parts"]
+    dues = [dt.date(2026, 3, 20), None, TODAY, dt.date(2026, 3, 1), None]
+    ids = _add(db, *[Task(title=t, due_date=d, created_at=dt.datetime(2026, 3, 1 + i, 8))
+                     for i, (t, d) in enumerate(zip(titles, dues, strict=True))])
+    tasks = [{"id": i, "title": t} for i, t in zip(ids, titles, strict=True)]
+    by_title = _expected(tasks, lambda t: t["title"], False)  # code point order, as jobs by title
+    _pages_match(lambda **kw: lists.list_tasks(db, today=TODAY, sort="title", **kw), by_title)
+    _pages_match(lambda **kw: lists.list_tasks(db, today=TODAY, sort="created", **kw), ids)
+    rows = lists.list_tasks(db, today=TODAY, sort="created", descending=True).rows
+    assert [r.created_on for r in rows] == [dt.date(2026, 3, 5 - i) for i in range(5)]
+    # filters still apply under the new sorts
+    overdue = lists.list_tasks(db, today=TODAY, bucket="overdue", sort="title").rows
+    assert [r.title for r in overdue] == ["Ask for review"]
+    upcoming_first_added = lists.list_tasks(db, today=TODAY, bucket="upcoming", sort="created").rows
+    assert [r.id for r in upcoming_first_added] == [ids[0]]
+    assert [r.id for r in lists.list_tasks(db, today=TODAY, sort="title", status="open", limit=2).rows] == by_title[:2]
+
+
+def test_visits_sort_by_client_name_within_a_range(db):
+    names = ["beta Builders", "Alpha", "carol"]
+    cids = [_client(db, n) for n in names]
+    jobs = _add(db, *[Job(client_id=c, number=f"JOB-{i}", title="Work") for i, c in enumerate(cids)]
+                + [Job(client_id=cids[1], number="JOB-9", title="More work")])
+    day = dt.datetime(2026, 3, 16, 8)
+    plan = [(jobs[0], 0), (jobs[1], 1), (jobs[3], 2), (jobs[2], 3), (jobs[1], 4), (jobs[0], 30), (jobs[2], -30)]
+    ids = _add(db, *[Visit(job_id=j, starts_at=day + dt.timedelta(hours=h), ends_at=day + dt.timedelta(hours=h + 1))
+                     for j, h in plan])
+    client_of = {jobs[0]: "beta builders", jobs[1]: "alpha", jobs[2]: "carol", jobs[3]: "alpha"}
+    visits = [{"id": v, "client": client_of[j]} for v, (j, _h) in zip(ids, plan, strict=True)]
+    _pages_match(lambda **kw: lists.list_visits(db, sort="client", **kw),
+                 _expected(visits, lambda v: v["client"], False))
+    week = [v for v, (_j, h) in zip(visits, plan, strict=True) if 0 <= h < 24]
+    _pages_match(lambda **kw: lists.list_visits(db, sort="client", starts_from=dt.date(2026, 3, 16),
+                                                starts_before=dt.date(2026, 3, 17), **kw),
+                 _expected(week, lambda v: v["client"], False))
+    rows = lists.list_visits(db, sort="client", starts_from="2026-03-16", starts_before="2026-03-17").rows
+    assert [r.client_name for r in rows] == ["Alpha", "Alpha", "Alpha", "beta Builders", "carol"]
+    assert [r.job_number for r in rows[:3]] == ["JOB-1", "JOB-9", "JOB-1"]  # one client's visits by id
+    assert [r.id for r in lists.list_visits(db, sort="client", client_id=cids[2]).rows] == [ids[3], ids[6]]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda db: lists.list_clients(db, created_from="2026-13-01"), "created from"),
+        (lambda db: lists.list_clients(db, created_from="2026-03-02", created_to="2026-03-01"), "created to"),
+        (lambda db: lists.list_jobs(db, sort="price"), "sort"),
+        (lambda db: lists.list_jobs(db, sort="amount", cursor=("100", 1)), "cursor"),
+        (lambda db: lists.list_tasks(db, sort="priority"), "sort"),
+        (lambda db: lists.list_tasks(db, sort="title", cursor=(None, 1)), "cursor"),
+        (lambda db: lists.list_tasks(db, sort="created", cursor=("2026-03-01", 1)), "cursor"),
+        (lambda db: lists.list_visits(db, sort="status"), "sort"),
+        (lambda db: lists.list_visits(db, sort="client", cursor=(3, 1)), "cursor"),
+        (lambda db: lists.list_refunds(db, refunded_from="last week"), "refunded from"),
+        (lambda db: lists.list_refunds(db, refunded_from="2026-03-02", refunded_to="2026-03-01"), "refunded to"),
+        (lambda db: lists.list_refunds(db, cursor=("2026-03-01", 1)), "cursor"),
+        (lambda db: lists.list_refunds(db, limit=0), "limit"),
+        (lambda db: lists.list_credit_notes(db, issued_to="2026-02-30"), "issued to"),
+        (lambda db: lists.list_credit_notes(db, cursor=(1,)), "cursor"),
+        (lambda db: lists.list_credit_notes(db, limit=True), "limit"),
+        (lambda db: lists.list_audit_events(db, at_from="soon"), "at from"),
+        (lambda db: lists.list_audit_events(db, at_from="2026-03-02", at_to="2026-03-01"), "at to"),
+        (lambda db: lists.list_audit_events(db, entity_id=7), "entity type"),
+        (lambda db: lists.list_audit_events(db, cursor=(None, 1)), "cursor"),
+        (lambda db: lists.list_users_page(db, role="boss"), "role"),
+        (lambda db: lists.list_users_page(db, sort="role"), "sort"),
+        (lambda db: lists.list_users_page(db, cursor=(5, 1)), "cursor"),
+        (lambda db: lists.list_tax_rates_page(db, sort="rate"), "sort"),
+        (lambda db: lists.list_tax_rates_page(db, limit=-1), "limit"),
+    ],
+)
+def test_bad_arguments_to_the_new_lists_and_sorts_name_the_field(db, call, field):
+    with pytest.raises(ValidationError) as err:
+        call(db)
+    assert err.value.field == field
+
+
+def test_new_lists_walk_an_index_in_their_order(sqlite_db):
+    """Deep pages seek (SEARCH ... rowid< / index) instead of sorting the table, for the new
+    lists and sorts. Jobs by amount and tasks by title read the model's new indexes (made
+    here when this database's migrations predate them)."""
+    db = sqlite_db
+    with db.engine.begin() as conn:
+        for table, name in (("jobs", "ix_jobs_total_id"), ("tasks", "ix_tasks_title_id")):
+            index = next(ix for ix in models.Base.metadata.tables[table].indexes if ix.name == name)
+            index.create(conn, checkfirst=True)
+        conn.execute(text("ANALYZE"))
+    cases = [
+        (lambda: lists.list_refunds(db, cursor=(9, 9)), "SEARCH refunds USING INTEGER PRIMARY KEY (rowid<?)"),
+        (lambda: lists.list_refunds(db, payment_id=2, cursor=(9, 9)), "ix_refunds_payment_id (payment_id=? AND rowid<?)"),
+        (lambda: lists.list_credit_notes(db, cursor=(9, 9)), "SEARCH credit_notes USING INTEGER PRIMARY KEY (rowid<?)"),
+        (lambda: lists.list_credit_notes(db, client_id=2, cursor=(9, 9)),
+         "ix_credit_notes_client_id (client_id=? AND rowid<?)"),
+        (lambda: lists.list_audit_events(db, cursor=(9, 9)), "SEARCH audit_events USING INTEGER PRIMARY KEY (rowid<?)"),
+        (lambda: lists.list_audit_events(db, client_id=2, cursor=(9, 9)),
+         "ix_audit_events_client_id (client_id=? AND rowid<?)"),
+        (lambda: lists.list_audit_events(db, entity_type="invoice", entity_id=2, cursor=(9, 9)),
+         "ix_audit_events_entity (entity_type=? AND entity_id=? AND rowid<?)"),
+        (lambda: lists.list_tax_rates_page(db, cursor=("m", 9)), "SEARCH tax_rates USING INDEX sqlite_autoindex_tax_rates_1 (name>?)"),
+        (lambda: lists.list_tasks(db, sort="created", cursor=(9, 9)), "SEARCH tasks USING INTEGER PRIMARY KEY (rowid>?)"),
+        (lambda: lists.list_jobs(db, sort="amount", cursor=(100, 9)), "SEARCH jobs USING INDEX ix_jobs_total_id (total_cents<?)"),
+        (lambda: lists.list_tasks(db, sort="title", cursor=("m", 9)), "SEARCH tasks USING INDEX ix_tasks_title_id (title>?)"),
+        (lambda: lists.list_clients(db, sort="created", created_from="2026-01-01"),
+         "SEARCH clients USING INDEX ix_clients_created_at_id (created_at>?)"),
+    ]
+    for call, wanted in cases:
+        (plan,) = _plans(db, call)
+        assert wanted in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan.split("CORRELATED")[0], plan
