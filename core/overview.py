@@ -1,15 +1,15 @@
 """The client overview read model: everything the client detail screen shows, in one read.
 
 One bounded SELECT (a consistent snapshot on both backends): the client with its counts,
-tags, contacts, addresses, open proposals, recent jobs, recent invoices, the open balance and
-the recent activity. Every list is LIMITed and every aggregate runs in SQL on an index, so a
-client with 100,000 invoices costs the same as one with ten.
+tags, contacts, addresses, open proposals, recent proposals, jobs and invoices, the open
+balance and the recent activity. Every list is LIMITed and every aggregate runs in SQL on an
+index, so a client with 100,000 invoices costs the same as one with ten.
 
 Decisions where the design is silent: "open" proposals are drafts and sent ones; a sent
 proposal past its valid-until date is shown as expired (a draft is not: nobody has seen it).
-Jobs and invoices are the most recent ones of any status (``RECENT_LIMIT``), with the total
-count beside them. The balance is what open invoices still ask for; overdue is the part of
-it whose due date is before ``today``.
+Proposals (``proposals``), jobs and invoices are the most recent ones of any status
+(``RECENT_LIMIT``), with the total count beside them. The balance is what open invoices
+still ask for; overdue is the part of it whose due date is before ``today``.
 
 Why it is built the way it is (bench/README.md has the figures): opening a client cost
 24-60x what SQLite spent on the same SQL, nearly all of it SQLAlchemy's fixed cost per
@@ -177,6 +177,9 @@ class ClientOverview:
     credit_cents: int
     currency: str  # the business currency, for the balance
     activity: tuple[ActivityRow, ...]
+    # the latest proposals of any status (open_proposals above are drafts and sent ones)
+    proposals: tuple[ProposalRow, ...] = ()
+    proposal_count: int = 0
 
 
 def _open_totals(client_id: Any, today: Any) -> Select[Any]:
@@ -245,6 +248,7 @@ def _build(dialect: str) -> Select[Any]:
         Client.status, Client.notes, Client.custom_fields, Client.created_at,
         Client.anonymised_at,
         _count(Proposal, _OPEN_PROPOSAL),
+        _count(Proposal),
         _count(Job),
         _count(Invoice),
         *totals.c,
@@ -295,8 +299,15 @@ def _build(dialect: str) -> Select[Any]:
              AuditEvent.summary],
             [AuditEvent.client_id == _CID], AuditEvent.id, True, _ACTIVITY_LIMIT,
         ),
+        _json_rows(
+            dialect,
+            [Proposal.id, Proposal.number, Proposal.revision, Proposal.title,
+             Proposal.status, Proposal.total_cents, Proposal.currency,
+             Proposal.valid_until],
+            [Proposal.client_id == _CID], Proposal.id, True, RECENT_LIMIT,
+        ),
     ]
-    # all lists in one JSON value: one column to convert instead of seven
+    # all lists in one JSON value: one column to convert instead of eight
     if dialect == "postgresql":
         columns.append(type_coerce(func.json_build_array(*lists), JSON))
     else:  # json(): SQLite keeps a value's JSON-ness only within one expression
@@ -398,15 +409,16 @@ def client_overview(
         row[index] = process(row[index])
     (
         id_, version, kind, name, company_name, status, notes, custom_fields, created_at,
-        anonymised_at, open_proposal_count, job_count, invoice_count, open_count, balance,
-        overdue, credit, business_setting, lists,
+        anonymised_at, open_proposal_count, proposal_count, job_count, invoice_count,
+        open_count, balance, overdue, credit, business_setting, lists,
     ) = row
-    tags, contacts, addresses, proposals, jobs, invoices, activity = (x or [] for x in lists)
+    tags, contacts, addresses, proposals, jobs, invoices, activity, recent_proposals = (
+        x or [] for x in lists)
     if db.is_sqlite:  # see _json_rows; BINARY collation is code point order, as sort() is
         tags.sort()
         for rows in (contacts, addresses):
             rows.sort(key=_first)
-        for rows in (proposals, jobs, invoices, activity):
+        for rows in (proposals, jobs, invoices, activity, recent_proposals):
             rows.sort(key=_first, reverse=True)
     return ClientOverview(
         id=id_,
@@ -442,6 +454,8 @@ def client_overview(
         credit_cents=int(credit or 0),
         currency=(business_setting or {}).get("currency", _DEFAULT_CURRENCY),
         activity=tuple(ActivityRow(_datetime(r[1]), r[2], r[3], r[4]) for r in activity),
+        proposals=tuple(_proposal_row(r, today) for r in recent_proposals),
+        proposal_count=int(proposal_count),
     )
 
 

@@ -57,6 +57,8 @@ def reference_overview(db, client_id: int, today: dt.date, activity_limit: int =
         proposals = s.scalars(select(Proposal).where(
             Proposal.client_id == client_id, Proposal.status.in_(("draft", "sent")))
             .order_by(Proposal.id.desc()).limit(overview.RECENT_LIMIT)).all()
+        recent = s.scalars(select(Proposal).where(Proposal.client_id == client_id)
+                           .order_by(Proposal.id.desc()).limit(overview.RECENT_LIMIT)).all()
         jobs = s.scalars(select(Job).where(Job.client_id == client_id)
                          .order_by(Job.id.desc()).limit(overview.RECENT_LIMIT)).all()
         invoices = s.scalars(select(Invoice).where(Invoice.client_id == client_id)
@@ -114,6 +116,13 @@ def reference_overview(db, client_id: int, today: dt.date, activity_limit: int =
             credit_cents=credit,
             currency=currency,
             activity=tuple(ActivityRow(e.at, e.actor, e.action, e.summary) for e in events),
+            proposals=tuple(
+                ProposalRow(p.id, p.number, p.revision, p.title, p.status, p.total_cents,
+                            p.currency, p.valid_until,
+                            p.status == "sent" and p.valid_until is not None
+                            and p.valid_until < today)
+                for p in recent),
+            proposal_count=count(Proposal),
         )
 
 

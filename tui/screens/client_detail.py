@@ -1,6 +1,11 @@
 """One client at a glance: who they are, how to reach them, where the work is, what is
 open and owed, and what happened lately, from :func:`core.overview.client_overview`.
 
+The client's latest proposals, jobs and invoices (``core.overview.RECENT_LIMIT`` of each, any status, newest
+first, with how many there are in all) are lists to pick from: ``tab`` moves into the next
+list (``enter`` jumps to the first one), the arrows pick a row, ``enter`` opens that proposal,
+job or invoice in its own section; escape there comes back through that section's list.
+
 ``e`` edits, ``a`` archives or restores (a notice says what happened and how to undo it),
 ``x`` exports everything about the client (a data-access request) to a zip in the data
 folder's ``exports``, ``A`` anonymises the client after a confirmation (personal data erased,
@@ -20,12 +25,13 @@ import datetime as dt
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widgets import DataTable, Static
 
 from core import clients, lists, messaging
 from core.errors import DomainError, NotFound
@@ -38,6 +44,16 @@ from tui.widgets.section_bar import SectionBar
 
 SECTIONS = ("contacts", "addresses", "proposals", "jobs", "invoices", "tasks", "logs",
             "messages", "notes", "custom", "activity")
+# sections whose rows open a record: (column key, width; 0 = what is left); the
+# valid-until column is left out below NARROW columns, so titles stay readable at 80
+WORK: dict[str, tuple[tuple[str, int], ...]] = {
+    "proposals": (("number", 13), ("title", 0), ("status", 11), ("valid", 22), ("total", 11)),
+    "jobs": (("number", 12), ("title", 0), ("status", 11), ("total", 11)),
+    "invoices": (("number", 12), ("status", 12), ("due", 0), ("total", 11), ("balance", 11)),
+}
+NARROW = 90
+NARROW_DROP = ("valid",)
+Cells = dict[str, Text]
 TASK_LIMIT = 10  # open tasks shown, soonest due first
 LOG_LIMIT = 5  # service logs shown, newest first
 MESSAGE_LIMIT = 10  # text messages shown, newest first
@@ -70,6 +86,7 @@ class ClientDetailScreen(CrmScreen[None]):
     HELP_TITLE = "Client"
     BINDINGS = [
         Binding("escape", "back", "Back", id="client.back"),
+        Binding("enter", "open_record", "Open", id="client.open"),
         Binding("e", "edit", "Edit", id="client.edit"),
         Binding("a", "archive", "Archive", id="client.archive"),
         Binding("a", "restore", "Restore", id="client.restore"),
@@ -85,6 +102,8 @@ class ClientDetailScreen(CrmScreen[None]):
         self.overview: ClientOverview | None = None
         self._busy = False
         self._seen_data_version = -1
+        self._work_width = 0  # the width the record lists' columns were made for
+        self._work_rows: dict[str, tuple[str, list[tuple[int, Cells]]]] = {}
 
     def compose(self) -> ComposeResult:
         yield SectionBar("clients")
@@ -92,6 +111,13 @@ class ClientDetailScreen(CrmScreen[None]):
             yield Static(id="client-header")
             yield Static(id="client-money")
             for name in SECTIONS:
+                if name in WORK:
+                    table: DataTable[object] = DataTable(
+                        id=f"client-{name}-list", classes="detail-section work-list",
+                        cursor_type="row", show_header=False, zebra_stripes=False)
+                    table.display = False
+                    table.show_cursor = False
+                    yield table
                 yield Static(id=f"client-{name}", classes="detail-section")
         yield KeyHints()
 
@@ -144,12 +170,14 @@ class ClientDetailScreen(CrmScreen[None]):
         self.query_one("#client-money", Static).update(self._money(ov))
         self._section("contacts", f"Contacts ({len(ov.contacts)})", self._contacts(ov))
         self._section("addresses", f"Addresses ({len(ov.addresses)})", self._addresses(ov))
-        self._section("proposals", f"Open proposals ({ov.open_proposal_count})", self._proposals(ov))
-        self._section("jobs", self._counted("Jobs", len(ov.jobs), ov.job_count), self._jobs(ov))
-        self._section(
-            "invoices", self._counted("Invoices", len(ov.invoices), ov.invoice_count),
-            self._invoices(ov),
-        )
+        proposals = self._counted("Proposals", len(ov.proposals), ov.proposal_count)
+        if ov.open_proposal_count:
+            proposals += f" · {ov.open_proposal_count} open"
+        self._work("proposals", proposals, self._proposals(ov))
+        self._work("jobs", self._counted("Jobs", len(ov.jobs), ov.job_count), self._jobs(ov))
+        self._work("invoices", self._counted("Invoices", len(ov.invoices), ov.invoice_count),
+                   self._invoices(ov))
+        self._work_width = self._inner_width()
         tasks, logs = tasks or [], logs or []
         self._section("tasks", f"Open tasks ({len(tasks)}{'+' if more_tasks else ''})",
                       self._tasks(tasks))
@@ -169,7 +197,102 @@ class ClientDetailScreen(CrmScreen[None]):
 
     @staticmethod
     def _counted(title: str, shown: int, total: int) -> str:
-        return f"{title} ({total}, latest {shown})" if total > shown else f"{title} ({total})"
+        if total > shown:
+            return f"{title} ({total}, latest {shown}; {total - shown} more not shown)"
+        return f"{title} ({total})"
+
+    # ------------------------------------------------------------------ the record lists
+
+    def _work(self, name: str, title: str, rows: list[tuple[int, Cells]]) -> None:
+        """A list of records to open; when there are none, the one-line "none" instead."""
+        self._work_rows[name] = (title, rows)
+        table = self.query_one(f"#client-{name}-list", DataTable)
+        keep = self._highlighted(table)
+        self._set_work_columns(name, table)
+        table.clear()
+        keys = [str(column.key.value) for column in table.columns.values()]
+        for ident, cells in rows:
+            table.add_row(*(cells[k] for k in keys), key=str(ident))
+        if keep is not None and str(keep) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(keep)))
+        table.border_title = title
+        table.display = bool(rows)
+        self._section(name, title, None)
+        self.query_one(f"#client-{name}", Static).display = not rows
+
+    def _inner_width(self) -> int:
+        # the page's padding and scrollbar, the section's border and padding
+        return max((self.size.width or self.app.size.width) - 9, 40)
+
+    def _set_work_columns(self, name: str, table: DataTable[object]) -> None:
+        width = self._inner_width()
+        if table.columns and self._work_width == width:
+            return
+        table.clear(columns=True)
+        narrow = (self.size.width or self.app.size.width) < NARROW
+        spec = tuple(c for c in WORK[name] if not (narrow and c[0] in NARROW_DROP))
+        rest = max(width - sum(w for _k, w in spec) - 2 * len(spec), 10)
+        for key, w in spec:
+            table.add_column(key, width=w or rest, key=key)
+
+    def on_resize(self) -> None:
+        if self._inner_width() == self._work_width:
+            return
+        self._work_width = 0  # every list makes its columns again
+        for name, (title, rows) in self._work_rows.items():
+            self._work(name, title, rows)
+        self._work_width = self._inner_width()
+
+    @staticmethod
+    def _highlighted(table: DataTable[object]) -> int | None:
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def _work_lists(self) -> list[DataTable[object]]:
+        return [t for t in (self.query_one(f"#client-{n}-list", DataTable) for n in WORK)
+                if t.display and t.row_count]
+
+    def action_open_record(self) -> None:
+        """``enter`` outside the lists: into the first of them (a list's own ``enter``
+        opens its row)."""
+        lists_shown = self._work_lists()
+        if lists_shown:
+            lists_shown[0].focus()
+        else:
+            self.notice("No proposal, job or invoice to open yet.")
+
+    @on(DataTable.RowSelected, ".work-list")
+    def _open_row(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        ident = event.row_key.value
+        if ident is None or event.data_table.id is None:
+            return
+        kind = event.data_table.id.removeprefix("client-").removesuffix("-list")
+        opener = {"proposals": self.crm.open_proposal, "jobs": self.crm.open_job,
+                  "invoices": self.crm.open_invoice}[kind]
+        opener(int(ident))
+
+    @on(DataTable.RowHighlighted, ".work-list")
+    def _keep_row_in_sight(self, event: DataTable.RowHighlighted) -> None:
+        """A list is as tall as its rows: the page, not the list, scrolls to the cursor."""
+        table = event.data_table
+        if not table.has_focus:
+            return
+        page = self.query_one("#client-detail", VerticalScroll)
+        top = table.virtual_region.y + 1 + event.cursor_row  # below the border
+        page.scroll_to_region(Region(0, top, 1, 1), animate=False, spacing=None)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, DataTable) and event.widget.has_class("work-list"):
+            event.widget.show_cursor = True
+            event.widget.border_subtitle = "enter opens · tab next"
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, DataTable) and event.widget.has_class("work-list"):
+            event.widget.show_cursor = False
+            event.widget.border_subtitle = None
 
     def _section(self, name: str, title: str, body: object | None) -> None:
         """A bordered block; an empty one shrinks to a single line so 80x24 shows more."""
@@ -245,45 +368,36 @@ class ClientDetailScreen(CrmScreen[None]):
         return table
 
     @staticmethod
-    def _proposals(ov: ClientOverview) -> Table | None:
-        if not ov.open_proposals:
-            return None
-        table = _table(("number", {}), ("title", {"ratio": 1}), ("status", {}),
-                       ("valid", {}), ("total", {"justify": "right"}))
-        for p in ov.open_proposals:
+    def _proposals(ov: ClientOverview) -> list[tuple[int, Cells]]:
+        rows = []
+        for p in ov.proposals:
             status = "Expired" if p.expired else render.status(p.status)
             valid = f"valid until {_date(p.valid_until)}" if p.valid_until else ""
-            table.add_row(render.plain(p.number or "draft"), render.plain(p.title),
-                          render.plain(status), _dim(valid), render.money(p.total_cents, p.currency))
-        return table
+            rows.append((p.id, {
+                "number": render.plain(p.number or "draft", style="" if p.number else "dim"),
+                "title": render.plain(p.title), "status": render.plain(status),
+                "valid": _dim(valid), "total": render.money(p.total_cents, p.currency)}))
+        return rows
 
     @staticmethod
-    def _jobs(ov: ClientOverview) -> Table | None:
-        if not ov.jobs:
-            return None
-        table = _table(("number", {}), ("title", {"ratio": 1}), ("status", {}),
-                       ("total", {"justify": "right"}))
-        for j in ov.jobs:
-            table.add_row(render.plain(j.number), render.plain(j.title),
-                          render.plain(render.status(j.status)), render.money(j.total_cents, j.currency))
-        return table
+    def _jobs(ov: ClientOverview) -> list[tuple[int, Cells]]:
+        return [(j.id, {"number": render.plain(j.number), "title": render.plain(j.title),
+                        "status": render.plain(render.status(j.status)),
+                        "total": render.money(j.total_cents, j.currency)}) for j in ov.jobs]
 
     @staticmethod
-    def _invoices(ov: ClientOverview) -> Table | None:
-        if not ov.invoices:
-            return None
-        table = _table(("number", {}), ("status", {}), ("due", {"ratio": 1}),
-                       ("total", {"justify": "right"}), ("balance", {"justify": "right"}))
+    def _invoices(ov: ClientOverview) -> list[tuple[int, Cells]]:
+        rows = []
         for i in ov.invoices:
-            status = render.status(i.status)
             due = f"due {_date(i.due_date)}" if i.due_date else ""
             if i.overdue:
                 due += f" ({i.days_overdue} days late)"
-            table.add_row(render.plain(i.number or "draft"),
-                          render.plain(status, style="bold" if i.overdue else ""),
-                          _dim(due), render.money(i.total_cents, i.currency),
-                          render.money(i.balance_cents, i.currency))
-        return table
+            rows.append((i.id, {
+                "number": render.plain(i.number or "draft", style="" if i.number else "dim"),
+                "status": render.plain(render.status(i.status), style="bold" if i.overdue else ""),
+                "due": _dim(due), "total": render.money(i.total_cents, i.currency),
+                "balance": render.money(i.balance_cents, i.currency)}))
+        return rows
 
     @staticmethod
     def _tasks(tasks: list[lists.TaskRow]) -> Table | None:

@@ -5,7 +5,8 @@ The list holds only the pages scrolled to: a keyset page of ``PAGE_SIZE`` rows f
 ``PREFETCH_MARGIN`` rows of the end. ``f`` cycles the filter (all, open, overdue, drafts,
 part paid, paid, void), ``s`` the sort (newest first, due date, balance, total). ``enter``
 opens an invoice; ``n`` starts a blank invoice (pick the client first), ``j`` one from a job
-that is ready to invoice.
+that is ready to invoice. ``/`` searches invoices by number or the client's name
+(:mod:`tui.screens.list_search`): the hits replace the list until escape.
 
 Decisions where the issue is silent: an overdue invoice is drawn in the theme's error colour
 with its days overdue; an open invoice due within ``DUE_SOON_DAYS`` days shows its due date
@@ -25,10 +26,12 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 from textual.worker import get_current_worker
 
+from core.list_search import find_invoices
 from core.lists import InvoiceRow, list_invoices
 from core.paging import Cursor, Page
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.list_search import SEARCH_LIMIT, ListSearch
 from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
@@ -69,15 +72,22 @@ def late_text(days: int) -> str:
     return "" if days <= 0 else f"{days} day" if days == 1 else f"{days} days"
 
 
-class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
+class InvoiceListScreen(ListSearch, KeysetPaging, CrmScreen[None]):
     CSS_PATH = "invoices.tcss"
     HELP_TITLE = "Invoices"
+    SEARCH_ID = "invoices"
+    SEARCH_PLACEHOLDER = "Search invoices by number or client…"
+    SEARCH_NOUN = "invoices"
     BINDINGS = [
+        Binding("slash", "search", "Search", id="invoices.search"),
         Binding("enter", "open", "Open", id="invoices.open", show=False),
         Binding("n", "new", "New", id="invoices.new"),
         Binding("j", "from_job", "From job", id="invoices.from_job"),
         Binding("f", "cycle_filter", "Filter", id="invoices.filter"),
         Binding("s", "cycle_sort", "Sort", id="invoices.sort"),
+        Binding("escape", "clear_search", "Clear search", id="invoices.clear_search",
+                show=False),
+        Binding("down", "to_results", "To the hits", id="invoices.to_results", show=False),
     ]
 
     def __init__(self) -> None:
@@ -89,8 +99,10 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
     def compose(self) -> ComposeResult:
         yield SectionBar("invoices")
         with Vertical(id="invoices-body"):
+            yield self.search_box()
             yield Label("", id="invoice-list-status", markup=False)
             yield DataTable(id="invoice-table", cursor_type="row", zebra_stripes=True)
+            yield self.search_results()
         yield KeyHints()
 
     @property
@@ -100,13 +112,14 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
     def on_mount(self) -> None:
         self._read_theme()
         self._set_columns()
-        self.table.focus()
+        self.focus_list()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def on_screen_resume(self) -> None:
         if self._seen_data_version != self.crm.data_version:
             self._seen_data_version = self.crm.data_version
             self.reload(keep_id=self.highlighted_invoice_id())
+            self.search_again()
 
     def on_resize(self) -> None:
         if column_widths(self.size.width) != self._widths:
@@ -136,6 +149,7 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
             table.add_column(titles[key], width=width, key=key)
         self._add_rows(self._rows)
         self._move_to(keep)
+        self.copy_columns_to_results()
 
     # ------------------------------------------------------------------ the list
 
@@ -160,37 +174,49 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
         self._maybe_fetch_more()
 
     def _add_rows(self, rows: list[InvoiceRow]) -> None:
+        for row in rows:
+            self.table.add_row(*self._cells(row), key=str(row.id))
+
+    def search_find(self, query: str) -> list[InvoiceRow]:
+        return find_invoices(self.db, query, today=self.crm.today, limit=SEARCH_LIMIT)
+
+    def search_cells(self, row: InvoiceRow) -> list[object]:
+        return self._cells(row)
+
+    def open_hit(self) -> None:
+        self.action_open()
+
+    def _cells(self, row: InvoiceRow) -> list[object]:
         wide = "total" in self._widths
         error = self._styles.get("error", Style(bold=True, reverse=True))
         warning = self._styles.get("warning", Style(bold=True))
         today = self.crm.today
-        for row in rows:
-            late = row.days_overdue > 0
-            open_ = row.status in ("issued", "partially_paid") and row.balance_cents > 0
-            soon = (open_ and not late and row.due_date is not None
-                    and (row.due_date - today).days <= DUE_SOON_DAYS)
-            number = row.number or "Draft"
-            if row.kind == "deposit":
-                number += " dep"
-            cells = [
-                render.plain(number, style=error if late else "bold" if row.number else "dim"),
-                render.plain(row.client_name),
-                render.plain(render.status(row.status), style=error if late else ""),
-                render.plain(row.due_date.isoformat() if row.due_date else "",
-                             style=error if late else warning if soon else ""),
-                render.plain(late_text(row.days_overdue), style=error, justify="right"),
-            ]
-            if wide:
-                cells.append(render.money(row.total_cents, row.currency))
-            if row.status == "draft":  # owes nothing yet: what it will ask for, dimmed
-                balance = render.money(row.total_cents, row.currency)
-                balance.stylize("dim")
-            else:
-                balance = render.money(row.balance_cents, row.currency)
-            if late:
-                balance.stylize(error)
-            cells.append(balance)
-            self.table.add_row(*cells, key=str(row.id))
+        late = row.days_overdue > 0
+        open_ = row.status in ("issued", "partially_paid") and row.balance_cents > 0
+        soon = (open_ and not late and row.due_date is not None
+                and (row.due_date - today).days <= DUE_SOON_DAYS)
+        number = row.number or "Draft"
+        if row.kind == "deposit":
+            number += " dep"
+        cells = [
+            render.plain(number, style=error if late else "bold" if row.number else "dim"),
+            render.plain(row.client_name),
+            render.plain(render.status(row.status), style=error if late else ""),
+            render.plain(row.due_date.isoformat() if row.due_date else "",
+                         style=error if late else warning if soon else ""),
+            render.plain(late_text(row.days_overdue), style=error, justify="right"),
+        ]
+        if wide:
+            cells.append(render.money(row.total_cents, row.currency))
+        if row.status == "draft":  # owes nothing yet: what it will ask for, dimmed
+            balance = render.money(row.total_cents, row.currency)
+            balance.stylize("dim")
+        else:
+            balance = render.money(row.balance_cents, row.currency)
+        if late:
+            balance.stylize(error)
+        cells.append(balance)
+        return cells
 
     @on(DataTable.RowHighlighted, "#invoice-table")
     def _row_highlighted(self) -> None:
@@ -198,6 +224,9 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
 
     def _show_status(self) -> None:
         status = self.query_one("#invoice-list-status", Label)
+        if self.searching:
+            status.update(render.content(self.search_status()))
+            return
         shown = len(self._rows)
         name = FILTERS[self.filter_index][1]
         if not shown and not self._loading:
@@ -216,13 +245,17 @@ class InvoiceListScreen(KeysetPaging, CrmScreen[None]):
     # ------------------------------------------------------------------ actions
 
     def highlighted_invoice_id(self) -> int | None:
+        """The invoice under the cursor: the highlighted hit while searching."""
+        if self.showing_results:
+            hit = self.highlighted_hit()
+            return hit.id if hit is not None else None
         table = self.table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
 
-    @on(DataTable.RowSelected, "#invoice-table")
+    @on(DataTable.RowSelected)
     def action_open(self) -> None:
         invoice_id = self.highlighted_invoice_id()
         if invoice_id is not None:

@@ -2,8 +2,9 @@
 
 The list machinery is the proposal list's (:class:`tui.screens.proposals.PagedListScreen`).
 ``n`` starts a new job (:mod:`tui.screens.job_form`; once saved its page opens), ``enter``
-opens the job (:mod:`tui.screens.job_detail`), ``f`` cycles the filter, ``o`` the
-sort. "To invoice" lists the work done and not billed, from
+opens the job (:mod:`tui.screens.job_detail`), ``e`` opens the highlighted job's form,
+``f`` cycles the filter, ``o`` the sort, ``/`` searches (by number, title or the client's
+name; :mod:`tui.screens.list_search`). "To invoice" lists the work done and not billed, from
 :func:`core.reports.jobs_to_invoice` (one short list, not paged: it holds only jobs waiting
 for an invoice), with the amount still to invoice in the total column. Below 90 columns
 the next-visit column is left out.
@@ -20,12 +21,14 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from core.business import load as load_settings
+from core.list_search import find_jobs
 from core.lists import JobRow, list_jobs
 from core.paging import Cursor, Page
 from core.reports import jobs_to_invoice
 from tui import render
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.job_form import JobFormScreen
+from tui.screens.list_search import SEARCH_LIMIT
 from tui.screens.proposals import LIST_CSS, PAGE_SIZE, PagedListScreen
 
 
@@ -75,12 +78,21 @@ class JobListScreen(PagedListScreen):
     NARROW_DROP = ("next",)
     EMPTY_HINT = ("No jobs yet. Press n for a new job, or approve a proposal and press j "
                   "to turn it into one.")
+    SEARCH_PLACEHOLDER = "Search jobs by number, title or client…"
+    SEARCH_NOUN = "jobs"
     BINDINGS = [
+        Binding("slash", "search", "Search", id="jobs.search"),
         Binding("n", "new", "New", id="jobs.new"),
         Binding("enter", "open", "Open", id="jobs.open"),
+        Binding("e", "edit", "Edit", id="jobs.edit"),
         Binding("f", "cycle_filter", "Filter", id="jobs.filter"),
         Binding("o", "cycle_sort", "Sort", id="jobs.sort"),
+        Binding("escape", "clear_search", "Clear search", id="jobs.clear_search", show=False),
+        Binding("down", "to_results", "To the hits", id="jobs.to_results", show=False),
     ]
+
+    def search_find(self, query: str) -> list[JobRow]:
+        return find_jobs(self.db, query, today=self.crm.today, limit=SEARCH_LIMIT)
 
     def fetch(self, filter_key: str, sort: str, descending: bool, cursor: Cursor | None,
               ) -> Page[JobRow] | Page[ReadyRow]:
@@ -110,7 +122,7 @@ class JobListScreen(PagedListScreen):
         }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open":
+        if action in ("open", "edit"):
             return self.highlighted_id() is not None
         return True
 
@@ -119,6 +131,12 @@ class JobListScreen(PagedListScreen):
         job_id = self.highlighted_id()
         if job_id is not None:
             self.app.push_screen(JobDetailScreen(job_id))
+
+    def action_edit(self) -> None:
+        job_id = self.highlighted_id()
+        if job_id is not None:
+            self._keep_id = job_id
+            self.app.push_screen(JobFormScreen(job_id))
 
     def action_new(self) -> None:
         self.app.push_screen(JobFormScreen())

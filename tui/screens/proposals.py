@@ -4,9 +4,10 @@
 ``PAGE_SIZE`` rows is fetched in a thread worker, and the next one when the cursor comes
 within ``PREFETCH_MARGIN`` rows of the end; ``f`` cycles the status filter (shown as a strip
 above the table), ``o`` the sort; after a save elsewhere the list starts again from its first
-page, keeping the cursor on the same record.
+page, keeping the cursor on the same record. ``/`` searches the list
+(:mod:`tui.screens.list_search`): the hits replace the rows until escape.
 
-Proposals: ``n`` new, ``enter``/``e`` opens (a draft in the editor, anything else read-only),
+Proposals: ``/`` search (by number, title, or the client's name), ``n`` new, ``enter``/``e`` opens (a draft in the editor, anything else read-only),
 and on the highlighted row ``s`` send, ``a`` approve, ``d`` decline, ``c`` changes requested,
 ``j`` convert to a job, ``m`` text the client that it is ready; each refused with the
 service's reason when the lifecycle forbids it. Expired is derived from valid-until (:func:`core.lists.list_proposals`). Below 90
@@ -28,10 +29,12 @@ from textual.content import Content
 from textual.widgets import DataTable, Label
 from textual.worker import get_current_worker
 
+from core.list_search import find_proposals
 from core.lists import ProposalRow, list_proposals
 from core.paging import Cursor, Page
 from tui import render
 from tui.screens.base import CrmScreen
+from tui.screens.list_search import SEARCH_LIMIT, ListSearch
 from tui.screens.paging import KeysetPaging
 from tui.screens.proposal_editor import ProposalActions, ProposalEditorScreen
 from tui.widgets.key_hints import KeyHints
@@ -42,12 +45,15 @@ NARROW = 90
 LIST_CSS = Path(__file__).with_name("proposals.tcss")  # also the job list's (a subclass elsewhere)
 
 
-class PagedListScreen(KeysetPaging, CrmScreen[None]):
-    """A section's list: filter strip, status line, a DataTable filled a page at a time.
+class PagedListScreen(ListSearch, KeysetPaging, CrmScreen[None]):
+    """A section's list: filter strip, search box (shown by ``/``), status line, a DataTable
+    filled a page at a time, and a DataTable of search hits in the same columns.
 
-    Subclasses give ``MODE``, ``FILTERS`` ((key, label)), ``SORTS`` ((sort, descending,
+    Subclasses give ``MODE`` (also the prefix of their binding ids), ``FILTERS`` ((key, label)), ``SORTS`` ((sort, descending,
     label)), ``COLUMNS`` ((key, title, width; 0 = a share of what is left), ``NARROW_DROP``
-    (columns left out below ``NARROW`` columns) and implement :meth:`fetch` and :meth:`cells`.
+    (columns left out below ``NARROW`` columns) and implement :meth:`fetch`, :meth:`cells`,
+    :meth:`search_find` and :meth:`open_hit`; their ``BINDINGS`` name ``search`` (``/``),
+    ``clear_search`` (``escape``) and ``to_results`` (``down``) with ids.
     """
 
     CSS_PATH = LIST_CSS
@@ -79,8 +85,10 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
         yield SectionBar(self.MODE)
         with Vertical(classes="list-body"):
             yield Label("", classes="filter-strip", markup=False)
+            yield self.search_box()
             yield Label("", classes="list-status", markup=False)
             yield DataTable(classes="list-table", cursor_type="row", zebra_stripes=True)
+            yield self.search_results()
         yield KeyHints()
 
     @property
@@ -90,7 +98,7 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
     def on_mount(self) -> None:
         self._set_columns()
         self._show_filters()
-        self.table.focus()
+        self.focus_list()
 
     def on_screen_resume(self) -> None:
         if self._seen_data_version != self.crm.data_version:
@@ -98,6 +106,7 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
             keep = self._keep_id if self._keep_id is not None else self.highlighted_id()
             self._keep_id = None
             self.reload(keep_id=keep)
+            self.search_again()
 
     def on_resize(self) -> None:
         if self._column_widths() != self._widths:
@@ -129,12 +138,13 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
             table.add_column(titles[key], width=width, key=key)
         self._add_rows(self._rows)
         self._move_to(keep)
+        self.copy_columns_to_results()
 
     def _show_filters(self) -> None:
         """The filters in a row, the current one marked; on a narrow terminal the row
         starts later so the current one is always in sight."""
         key = self.crm.key_for(f"{self.MODE}.filter", "f")
-        tail = f"  {key} changes"
+        tail = f"  {key} changes · {self.search_binding_key()} searches"
         room = (self.size.width or self.app.size.width) - 4 - len(tail)
         labels = [f" {label} " for _key, label in self.FILTERS]
         first = 0
@@ -185,6 +195,9 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
         self.refresh_bindings()
 
     def _show_status(self) -> None:
+        if self.searching:
+            self.query_one(".list-status", Label).update(render.content(self.search_status()))
+            return
         shown = len(self._rows)
         if not shown and not self._loading:
             text = self.EMPTY_HINT if self.filter_index == 0 else (
@@ -199,6 +212,10 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
     # ------------------------------------------------------------------ shared actions
 
     def highlighted_id(self) -> int | None:
+        """The record under the cursor: the highlighted hit while searching."""
+        if self.showing_results:
+            hit = self.highlighted_hit()
+            return int(hit.id) if hit is not None else None
         table = self.table
         if not table.row_count:
             return None
@@ -206,6 +223,8 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
         return int(key) if key is not None else None
 
     def highlighted_row(self) -> Any | None:
+        if self.showing_results:
+            return self.highlighted_hit()
         row_id = self.highlighted_id()
         return next((r for r in self._rows if r.id == row_id), None)
 
@@ -223,6 +242,19 @@ class PagedListScreen(KeysetPaging, CrmScreen[None]):
     def refresh_after_action(self, keep_id: int | None) -> None:
         self._seen_data_version = self.crm.data_version
         self.reload(keep_id=keep_id)
+        self.search_again()
+
+    # ------------------------------------------------------------------ search
+
+    def search_cells(self, row: Any) -> list[object]:
+        cells = self.cells(row)
+        return [cells[key] for key in self._widths]
+
+    def open_hit(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        raise NotImplementedError
 
 
 class ProposalListScreen(ProposalActions, PagedListScreen):
@@ -252,6 +284,8 @@ class ProposalListScreen(ProposalActions, PagedListScreen):
     )
     NARROW_DROP = ("valid",)
     EMPTY_HINT = "No proposals yet. Press n to write the first one."
+    SEARCH_PLACEHOLDER = "Search proposals by number, title or client…"
+    SEARCH_NOUN = "proposals"
     BINDINGS = [
         Binding("n", "new", "New", id="proposals.new"),
         Binding("enter", "open", "Open", id="proposals.open", show=False),
@@ -260,6 +294,10 @@ class ProposalListScreen(ProposalActions, PagedListScreen):
         # shown in the lines above the table, to leave the bottom line to the lifecycle keys
         Binding("f", "cycle_filter", "Filter", id="proposals.filter", show=False),
         Binding("o", "cycle_sort", "Sort", id="proposals.sort", show=False),
+        Binding("slash", "search", "Search", id="proposals.search", show=False),
+        Binding("escape", "clear_search", "Clear search", id="proposals.clear_search",
+                show=False),
+        Binding("down", "to_results", "To the hits", id="proposals.to_results", show=False),
     ]
 
     def fetch(self, filter_key: str, sort: str, descending: bool, cursor: Cursor | None,
@@ -268,6 +306,9 @@ class ProposalListScreen(ProposalActions, PagedListScreen):
             self.db, today=self.crm.today, status=None if filter_key == "all" else filter_key,
             sort=sort, descending=descending, cursor=cursor, limit=PAGE_SIZE,
         )
+
+    def search_find(self, query: str) -> list[ProposalRow]:
+        return find_proposals(self.db, query, today=self.crm.today, limit=SEARCH_LIMIT)
 
     def cells(self, row: ProposalRow) -> dict[str, Text]:
         status = row.display_status

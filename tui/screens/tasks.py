@@ -7,6 +7,8 @@ reopens a done one: the row stays where it is, marked, so a slip is undone with 
 ``enter`` opens the record the task is about (a client, invoice, job, proposal, or a visit on
 the schedule); a task about nothing opens for editing. ``n`` adds a task here, as ``t`` does
 anywhere; ``e`` edits, ``d`` deletes (after asking), ``f`` switches between open and done.
+``/`` searches the tasks of that view by title or client name (:mod:`tui.screens.list_search`):
+the hits replace the groups until escape, and every key above works on the highlighted hit.
 
 Decisions where the issue is silent: the overdue group lists the oldest first; done tasks
 list the latest due date first. A section whose opener is not built yet says so and names
@@ -30,12 +32,14 @@ from textual.worker import get_current_worker
 
 from core import tasks
 from core.errors import DomainError
+from core.list_search import find_tasks
 from core.lists import TaskRow, list_tasks
 from core.paging import Cursor
 from core.records import LinkedRecord, linked_records
 from tui import render
 from tui.screens.base import CrmScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.list_search import SEARCH_LIMIT, ListSearch
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.section_bar import SectionBar
 
@@ -84,10 +88,14 @@ def column_widths(width: int) -> dict[str, int]:
             "about": rest - title - client}
 
 
-class TaskListScreen(CrmScreen[None]):
+class TaskListScreen(ListSearch, CrmScreen[None]):
     CSS_PATH = "tasks.tcss"
     HELP_TITLE = "Tasks"
+    SEARCH_ID = "tasks"
+    SEARCH_PLACEHOLDER = "Search tasks by title or client…"
+    SEARCH_NOUN = "tasks"
     BINDINGS = [
+        Binding("slash", "search", "Search", id="tasks.search"),
         Binding("enter", "open", "Open", id="tasks.open", show=False),
         Binding("n", "new", "New", id="tasks.new"),
         Binding("x", "complete", "Done", id="tasks.complete"),
@@ -95,6 +103,8 @@ class TaskListScreen(CrmScreen[None]):
         Binding("e", "edit", "Edit", id="tasks.edit"),
         Binding("d", "delete", "Delete", id="tasks.delete"),
         Binding("f", "cycle_view", "Open/done", id="tasks.view"),
+        Binding("escape", "clear_search", "Clear search", id="tasks.clear_search", show=False),
+        Binding("down", "to_results", "To the hits", id="tasks.to_results", show=False),
     ]
 
     def __init__(self) -> None:
@@ -117,8 +127,10 @@ class TaskListScreen(CrmScreen[None]):
     def compose(self) -> ComposeResult:
         yield SectionBar("tasks")
         with Vertical(id="tasks-body"):
+            yield self.search_box()
             yield Label("", id="task-list-status", markup=False)
             yield DataTable(id="task-table", cursor_type="row", zebra_stripes=False)
+            yield self.search_results()
         yield KeyHints()
 
     @property
@@ -135,13 +147,14 @@ class TaskListScreen(CrmScreen[None]):
     def on_mount(self) -> None:
         self._read_theme()
         self._set_columns()
-        self.table.focus()
+        self.focus_list()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
 
     def on_screen_resume(self) -> None:
         if self._seen_data_version != self.crm.data_version:
             self._seen_data_version = self.crm.data_version
             self.reload()
+            self.search_again()
 
     def on_resize(self) -> None:
         if column_widths(self.size.width) != self._widths:
@@ -159,6 +172,7 @@ class TaskListScreen(CrmScreen[None]):
     def _theme_changed(self) -> None:
         self._read_theme()
         self._redraw_all()
+        self._fill_results()
 
     def _redraw_all(self, keep: str | None = None) -> None:
         """Draw the rows already read again (new columns or colours), keeping the cursor."""
@@ -183,6 +197,7 @@ class TaskListScreen(CrmScreen[None]):
                   "about": "About"}
         for key, width in widths.items():
             table.add_column(titles[key], width=width, key=key)
+        self.copy_columns_to_results()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One key completes or reopens; the bottom line shows the one that applies.
@@ -327,6 +342,9 @@ class TaskListScreen(CrmScreen[None]):
 
     def _show_status(self) -> None:
         status = self.query_one("#task-list-status", Label)
+        if self.searching:
+            status.update(render.content(self.search_status()))
+            return
         stream = self._stream
         if not self._shown and stream.done:
             if self.view_key == "open":
@@ -343,6 +361,9 @@ class TaskListScreen(CrmScreen[None]):
     # ------------------------------------------------------------------ actions
 
     def highlighted_key(self) -> str | None:
+        if self.showing_results:
+            hit = self.highlighted_hit()
+            return self.search_key(hit) if hit is not None else None
         table = self.table
         if not table.row_count:
             return None
@@ -350,7 +371,42 @@ class TaskListScreen(CrmScreen[None]):
 
     def highlighted_task(self) -> TaskRow | None:
         key = self.highlighted_key()
-        return self._tasks.get(key) if key else None
+        return self._task_for(key) if key else None
+
+    def _task_for(self, key: str) -> TaskRow | None:
+        if self.showing_results:
+            return next((t for t in self.found if self.search_key(t) == key), None)
+        return self._tasks.get(key)
+
+    # ------------------------------------------------------------------ search
+
+    def search_find(self, query: str) -> list[TaskRow]:
+        found = find_tasks(self.db, query, today=self.crm.today, status=self.view_key,
+                           limit=SEARCH_LIMIT)
+        refs = [(r.linked_type, r.linked_id) for r in found
+                if r.linked_type is not None and r.linked_id is not None]
+        if refs:  # the "About" column; in before the hits are drawn
+            links = linked_records(self.db, refs)
+            self.app.call_from_thread(lambda: self._links.update(links))
+        return found
+
+    def search_cells(self, row: TaskRow) -> list[object]:
+        return self._cells(row)
+
+    def search_key(self, row: TaskRow) -> str:
+        return f"task:{row.id}"
+
+    def open_hit(self) -> None:
+        self.action_open()
+
+    @on(DataTable.RowHighlighted, ".list-results")
+    def _hit_highlighted(self) -> None:
+        self.refresh_bindings()
+        self.query_one(KeyHints).refresh_hints()  # Done or Reopen
+
+    @on(DataTable.RowSelected, ".list-results")
+    def _hit_selected(self) -> None:
+        self.action_open()
 
     @on(DataTable.RowSelected, "#task-table")
     def action_open(self) -> None:
@@ -383,7 +439,7 @@ class TaskListScreen(CrmScreen[None]):
 
     def _set_done(self, done: bool) -> None:
         key = self.highlighted_key()
-        task = self._tasks.get(key) if key else None
+        task = self._task_for(key) if key else None
         if task is None or key is None or self._busy:
             return
         self._busy = True
@@ -410,9 +466,17 @@ class TaskListScreen(CrmScreen[None]):
         self._busy = False
         self.crm.note_data_changed()
         self._seen_data_version = self.crm.data_version  # the row is redrawn, not reloaded
-        task = self._tasks[key]
-        task.status = "done" if done else "open"
-        self._redraw(key)
+        status = "done" if done else "open"
+        hit = self._task_for(key) if self.showing_results else None
+        if hit is not None:  # marked among the hits; the list under them is read again
+            hit.status = status
+            for column, value in zip(self._widths, self._cells(hit), strict=True):
+                self.results.update_cell(key, column, value)
+            self.reload()
+        elif key in self._tasks:
+            self._tasks[key].status = status
+            self._redraw(key)
+        task = hit or self._tasks[key]
         self.refresh_bindings()
         self.query_one(KeyHints).refresh_hints()
         undo = self.crm.key_for("tasks.reopen" if done else "tasks.complete", "x")
@@ -448,10 +512,12 @@ class TaskListScreen(CrmScreen[None]):
         self._seen_data_version = self.crm.data_version
         self.notice(f"Deleted the task “{render.one_line(title)}”.")
         self.reload()
+        self.search_again()
 
     def action_cycle_view(self) -> None:
         self.view_index = (self.view_index + 1) % len(VIEWS)
         self.reload()
+        self.search_again()
 
 
 def open_linked(screen: CrmScreen[object], kind: str, ident: int,
