@@ -1,6 +1,7 @@
 """"Text the client" from an invoice against the fake Twilio API: the dialog previews the
 invoice-link message with the real record, sends only on the send key, and shows why it may
-not be sent (locked tier, no consent, opted out, quiet hours) without sending or logging."""
+not be sent (locked tier, no consent, opted out, quiet hours) without sending or logging.
+Escape on a hand-typed message that was edited asks before discarding it."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from core.lines import LineData
 from core.models import SmsMessage
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.license_support import grant, paths_for
-from tests.tui.support import TODAY, notices, screen_text, settle
+from tests.tui.support import TODAY, notices, screen_text, settle, type_text, wait_until
 from tests.tui.test_invoices import _open
 from tui.app import CrmApp
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.sms_dialog import SmsDialog
 
@@ -162,3 +164,63 @@ async def test_a_twilio_refusal_is_shown_and_logged_as_not_sent(ui_db, twilio):
         [logged] = _logged(ui_db)
         assert logged.status == "not_sent"
     assert twilio.sent == []
+
+
+# --------------------------------------------------------------------------- no lost edits
+
+
+async def _typed_dialog(pilot, ui_db) -> SmsDialog:
+    """The hand-typed dialog for Acme's Ana Ruiz, ready (it starts with "Hi Ana, ")."""
+    cid = clients.create_client(ui_db, clients.ClientData(name="Acme Lawn Care"), [
+        clients.ContactData(name="Ana Ruiz", phone=PHONE, is_primary=True, sms_consent=True)])
+    await settle(pilot)
+    pilot.app.push_screen(SmsDialog("client", cid, messaging.CUSTOM))
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SmsDialog)
+                     and pilot.app.screen.preview is not None, "the dialog")
+    dialog = pilot.app.screen
+    assert dialog.query_one("#sms-text").text == "Hi Ana, "
+    return dialog
+
+
+async def test_escape_on_a_typed_message_asks_and_keep_editing_keeps_it(ui_db, twilio):
+    business.update(ui_db, "messaging", {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"})
+    app = sms_app(ui_db, twilio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await _typed_dialog(pilot, ui_db)
+        under = app.screen_stack[-2]
+        await type_text(pilot, "your gate code works.")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Discard this message?" in screen_text(app)
+        await pilot.press("n")  # keep editing
+        await settle(pilot)
+        assert app.screen is dialog
+        box = dialog.query_one("#sms-text")
+        assert box.text == "Hi Ana, your gate code works." and app.focused is box
+
+        await pilot.press("ctrl+q")  # quitting over it asks too
+        await settle(pilot)
+        assert "A form has unsaved changes. Quit and lose them?" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is dialog and app.is_running
+
+        await pilot.press("escape", "y")  # discard
+        await settle(pilot)
+        assert app.screen is under and dialog not in app.open_forms
+    assert twilio.requests == [] and _logged(ui_db) == []
+
+
+async def test_an_untouched_typed_message_closes_at_once(ui_db, twilio):
+    business.update(ui_db, "messaging", {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"})
+    app = sms_app(ui_db, twilio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await _typed_dialog(pilot, ui_db)
+        under = app.screen_stack[-2]
+        await type_text(pilot, "ok")
+        await pilot.press("backspace", "backspace")  # back to the greeting it started with
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is under and dialog not in app.open_forms
+    assert twilio.requests == [] and _logged(ui_db) == []

@@ -1,13 +1,26 @@
 """No lost edits in the small dialogs: escape on a dialog with something typed asks before
 discarding it (and "keep editing" keeps the text), quitting over one asks, and an untouched
-dialog still closes at once. Service-log drafts and their restore are in test_drafts.py.
-SQLite only (no service behaviour here)."""
+dialog still closes at once. A service log whose save is refused (the visit changed
+elsewhere meanwhile) stays in its open dialog with the reason. Service-log drafts and their
+restore are in test_drafts.py. SQLite only (no service behaviour here)."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from config import app_paths
+from config.state import LocalState
 from core import jobs, proposals
-from tests.core.factories import make_client, make_job, make_proposal, schedule, table_dump
-from tests.tui.support import TODAY, make_app, paste, screen_text, settle, wait_until
+from core.models import ServiceLog
+from tests.core.factories import (
+    make_client,
+    make_job,
+    make_proposal,
+    schedule,
+    table_dump,
+    visit_ids,
+)
+from tests.tui.support import TODAY, make_app, notices, paste, screen_text, settle, wait_until
 from tests.tui.test_invoices import _issued, _open
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen
@@ -153,3 +166,42 @@ async def test_a_decline_reason_and_a_payment_reference_are_not_dropped_silently
         await pilot.press("escape", "y")
         await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
+
+
+async def test_a_refused_completion_keeps_the_dialog_open_with_the_reason_and_the_notes(ui_db):
+    db = ui_db
+    job_id = make_job(db, make_client(db, "Brooke Hall"), today=TODAY, schedule=schedule(TODAY))
+    (visit_id,) = visit_ids(db, job_id)
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        page = await _open_job(pilot, job_id)
+        await pilot.press("c")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, CompleteVisitDialog)
+        dialog.query_one("#l-notes").focus()
+        await paste(pilot, "Gate latch broken, replaced spring")
+        key = f"visit_log:{visit_id}"
+        await wait_until(pilot, lambda: key in LocalState(app_paths()).load_drafts(),
+                         "the draft kept")
+
+        jobs.cancel_visit(db, visit_id)  # meanwhile, elsewhere (another user, the CLI)
+        before = table_dump(db)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any(n.startswith("This visit was changed elsewhere")
+                                            for n in notices(app)), "the refusal")
+        assert app.screen is dialog  # still open, with the reason and what was typed
+        assert "This visit was changed elsewhere" in " ".join(screen_text(app).split())
+        assert dialog.query_one("#l-notes").text == "Gate latch broken, replaced spring"
+        assert key in LocalState(app_paths()).load_drafts()
+        assert table_dump(db) == before  # nothing written
+
+        await pilot.press("escape")  # giving up still asks first
+        await settle(pilot)
+        assert "Discard this service log?" in screen_text(app)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.screen is page and "Cancelled" in screen_text(app),
+                         "the job page showing the visit as it is now")
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ServiceLog)) == 0
+    assert jobs.get(db, job_id).visits[0].status == "cancelled"

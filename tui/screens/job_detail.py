@@ -6,7 +6,9 @@ the highlighted visit, ``c`` completes it with its service log, ``h`` holds or r
 job (one key; the bottom line shows which applies), ``x`` cancels the job (asking for an
 optional reason), ``i`` creates a draft invoice from the job and opens it (or says its id
 when the invoices section cannot open it). Every step is a core service call in a thread
-worker; a refusal shows the service's reason and changes nothing. ``m`` texts the client
+worker; a refusal shows the service's reason and changes nothing. The service-log dialog
+completes the visit itself and stays open with the reason when refused, so what was typed
+is kept (:class:`tui.screens.visit_dialogs.CompleteVisitDialog`). ``m`` texts the client
 about the highlighted visit (:mod:`tui.screens.sms_dialog`): "on my way" for a visit still
 to come today, the visit reminder otherwise; ``t`` in the dialog switches between the two.
 
@@ -339,20 +341,19 @@ class JobDetailScreen(CrmScreen[None]):
         if visit is None or view is None:
             return
         minutes = visit_minutes(visit)
-
-        def answered(result: object) -> None:
-            if isinstance(result, CompletionRequest):
-                self._run("complete", lambda: jobs.complete_visit(
-                    self.db, visit.id, result.log, expected_version=visit.version,
-                    today=self.crm.today))
-
         staff = [u for u in view.staff if u.active or u.id == visit.assignee_id]
-        self.app.push_screen(CompleteVisitDialog(f"{visit.starts_at:%a %Y-%m-%d %H:%M}", minutes,
-                                                 staff, visit.assignee_id, self.crm.today,
-                                                 visit_id=visit.id, job_id=view.job.id,
-                                                 version=visit.version,
-                                                 job_label=f"{view.job.number} {view.job.title}"),
-                             answered)
+        dialog = CompleteVisitDialog(f"{visit.starts_at:%a %Y-%m-%d %H:%M}", minutes, staff,
+                                     visit.assignee_id, self.crm.today, visit_id=visit.id,
+                                     job_id=view.job.id, version=visit.version,
+                                     job_label=f"{view.job.number} {view.job.title}")
+
+        def closed(result: object) -> None:
+            # completed: the dialog saved it and the page reloads on resume (data_version);
+            # given up after a refusal: the visit changed elsewhere, show it as it is now
+            if not isinstance(result, CompletionRequest) and dialog.refused:
+                self.load()
+
+        self.app.push_screen(dialog, closed)
 
     def action_text_visit(self) -> None:
         visit = self.highlighted_visit()
@@ -466,7 +467,6 @@ class JobDetailScreen(CrmScreen[None]):
         else:
             self.notice({
                 "start": "Visit started.",
-                "complete": "Visit completed and its service log saved.",
                 "hold": f"Job {number} is on hold.",
                 "resume": f"Job {number} resumed.",
                 "cancel": f"Job {number} was cancelled.",

@@ -21,6 +21,11 @@ More decisions, for texting from a client, a visit and a proposal:
   may be texted again by hand (the dialog says it was sent before).
 * A proposal still in draft is not texted: the client would be told about something they
   cannot see yet. Sending it (``s`` on the proposal) comes first.
+* No lost edits: a hand-typed message that differs from the "Hi <first name>, " it started
+  with makes the dialog dirty, so escape asks "Discard this message?" (Discard / Keep
+  editing, the forms' shared question) and quitting over it asks too (it is one of the
+  app's open forms). A template's text, or the greeting untouched, closes at once. The
+  typed text is not kept as a draft: a text is short and tied to the moment it is sent.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from core import business, licensing, messaging, proposals, tiers
 from core.errors import DomainError, ValidationError
 from tui import render
 from tui.screens.base import CrmModal
+from tui.screens.cancel_form import cancel_form
 
 SMS_FEATURE = "integrations.twilio"
 
@@ -77,7 +83,8 @@ class SmsPreview:
 
 
 class SmsDialog(CrmModal[bool]):
-    """Dismisses with True once Twilio took the message; escape closes without sending.
+    """Dismisses with True once Twilio took the message; escape closes without sending (with
+    None, asking first when a typed message was edited).
 
     ``template`` is a :data:`core.messaging.TEMPLATES` name, or ``messaging.CUSTOM`` for a
     message typed in the dialog; ``templates`` the others ``t`` cycles through (with
@@ -101,6 +108,7 @@ class SmsDialog(CrmModal[bool]):
         self.now = now
         self.preview: SmsPreview | None = None
         self.sending = False
+        self._started_with: str | None = None  # the typed box's text before any typing
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sms-dialog"):
@@ -117,6 +125,7 @@ class SmsDialog(CrmModal[bool]):
         return f"Text the client · {kind.label}" if kind else "Text the client"
 
     def on_mount(self) -> None:
+        self.crm.open_forms.add(self)
         self.query_one("#sms-body").display = not self.typed
         self.query_one("#sms-blocked").display = False
         self.query_one("#sms-to" if self.typed else "#sms-body").loading = True
@@ -180,6 +189,8 @@ class SmsDialog(CrmModal[bool]):
             if not box.text:
                 box.text = greeting(d)
                 box.move_cursor(box.document.end)
+            if self._started_with is None:
+                self._started_with = box.text
             if not box.disabled:
                 box.focus()
             self._show_to(d, box.text.strip())
@@ -337,9 +348,22 @@ class SmsDialog(CrmModal[bool]):
         self.notice(f"Texted {render.one_line(who)} at {render.phone(draft.to_phone)}.")
         self.dismiss(True)
 
+    @property
+    def is_dirty(self) -> bool:
+        """A typed message was edited (and not sent)."""
+        if not self.typed or self._started_with is None:
+            return False
+        return self.query_one("#sms-text", TextArea).text != self._started_with
+
+    def draft_finished(self) -> None:
+        """Nothing to clean up: the dialog keeps no draft (see the module docstring)."""
+
     def action_close(self) -> None:
         if not self.sending:
-            self.dismiss(False)
+            cancel_form(self, "Discard this message?")
+
+    def on_unmount(self) -> None:
+        self.crm.open_forms.discard(self)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "sms-send":

@@ -3,8 +3,9 @@ makes), complete a visit with its service log, and a note dialog the proposal an
 screens use to ask for a reason or the client's requested changes.
 
 Each dialog gathers input and checks it with the core's own parsers as the user types; the
-service call stays with the screen that opened the dialog, which shows a refusal (except a
-restored service-log draft, see :class:`CompleteVisitDialog`).
+service call stays with the screen that opened the dialog, which shows a refusal, except
+the service log: :class:`CompleteVisitDialog` completes the visit itself and stays open
+with the reason when that is refused, so what was typed is never lost.
 
 No lost edits (as every form): escape on a dialog with something typed asks before
 discarding it, and an open dialog counts as an open form, so quitting over it asks too.
@@ -157,7 +158,8 @@ class _FormDialog(DraftForm, CrmModal[object]):
             widget.set_class(False, "-error")
 
     def finish(self, result: object) -> None:
-        """Confirmed: nothing left unsaved here (the opener saves ``result``)."""
+        """Confirmed: nothing left unsaved here (the opener saves ``result``, or the dialog
+        saved it already)."""
         self._initial = field_values(self)
         self.draft_finished()
         self.dismiss(result)
@@ -392,16 +394,22 @@ class _Loaded:
 
 
 class CompleteVisitDialog(_FormDialog):
-    """Write what happened at a visit: time spent, notes, materials, who did it. Dismisses
-    with a :class:`CompletionRequest` (not yet saved) or None.
+    """Write what happened at a visit: time spent, notes, materials, who did it, and complete
+    the visit (``visit_id``) with it. Dismisses with a :class:`CompletionRequest` once the
+    visit is completed (saved here), or None when cancelled.
 
-    Opened for a known visit (``visit_id``), its unsaved text is kept as a draft (kind
-    ``visit_log``, one per visit). A draft restored at the next start reopens this dialog for
-    the same visit, read afresh, with the minutes, date, technician, notes and materials
-    typed; confirmed, that dialog completes the visit itself (there is no job page under it
-    to do so), stays open with the service's reason when refused, and then shows the job.
-    It completes the visit as it is now: when the visit changed since the draft was kept
-    (moved, reassigned), a notice says so and the title shows its current date.
+    Confirmed, the dialog completes the visit itself in a worker, expecting the version it
+    was opened with. When that is refused (the visit was changed, cancelled or completed
+    elsewhere meanwhile) it stays open with the service's reason under the fields and keeps
+    what was typed and its draft; escape still asks before discarding it. Only a completed
+    visit closes it (the job page under it then reloads).
+
+    Its unsaved text is kept as a draft (kind ``visit_log``, one per visit). A draft restored
+    at the next start reopens this dialog for the same visit, read afresh, with the minutes,
+    date, technician, notes and materials typed; confirmed, it completes the visit the same
+    way and then shows the job (there is no job page under it). It completes the visit as it
+    is now: when the visit changed since the draft was kept (moved, reassigned), a notice
+    says so and the title shows its current date.
     """
 
     BINDINGS = [
@@ -427,6 +435,7 @@ class CompleteVisitDialog(_FormDialog):
         self.restored = False  # opened from a draft at start: loads the visit, saves itself
         self._loaded_version: int | None = None  # the visit's version, read on restore
         self._saving = False
+        self.refused = False  # a save was refused: the opener's view of the visit is stale
 
     @property
     def today(self) -> dt.date:
@@ -488,12 +497,13 @@ class CompleteVisitDialog(_FormDialog):
         except ValidationError as exc:
             self.show_error(exc)
             return
-        if not self.restored:
-            self.finish(CompletionRequest(log, self.job_id))
-            return
         self._saving = True
         self.clear_error()
         self._complete(log)
+
+    def action_cancel(self) -> None:
+        if not self._saving:  # the save on its way decides whether the dialog closes
+            super().action_cancel()
 
     # ------------------------------------------------------------------ a restored draft
 
@@ -538,12 +548,15 @@ class CompleteVisitDialog(_FormDialog):
             self.notice("The visit of this draft was not found. Copy what you need from it.",
                         severity="warning")
 
+    # ------------------------------------------------------------------ saving
+
     @work(thread=True, exclusive=True, group="complete-dialog", exit_on_error=False)
     def _complete(self, log: ServiceLogData) -> None:
-        assert self.visit_id is not None  # a restored draft always names its visit
+        assert self.visit_id is not None  # both openers name the visit
+        # over the job page: the visit as that page showed it; restored: as read afresh
+        expected = self._loaded_version if self.restored else self.version
         try:
-            jobs.complete_visit(self.db, self.visit_id, log,
-                                expected_version=self._loaded_version,
+            jobs.complete_visit(self.db, self.visit_id, log, expected_version=expected,
                                 today=self.crm.today)
         except DomainError as exc:
             self.app.call_from_thread(self._refused, exc)
@@ -552,6 +565,7 @@ class CompleteVisitDialog(_FormDialog):
 
     def _refused(self, error: DomainError) -> None:
         self._saving = False
+        self.refused = True
         self.show_error(error)
         self.notice(render.error_text(error), severity="error", title="Not done")
 
