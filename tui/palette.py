@@ -10,6 +10,20 @@ user data, so they are plain ``Text``, never markup.
 invoice, quick task, go to a section, open one of the reports. An action is offered only
 when the app has a screen for it (the method exists, the section is not "coming soon"), so
 the palette never leads to a dead end.
+
+:class:`ScreenCommands` lists what the screen the palette was opened on can do: its own key
+bindings (those with an id and a description, as ``?`` lists them, but not the ``escape``
+ones: back, cancel, close), each run as its key would run it. Only what the screen allows
+right now is offered: its ``check_action`` must say yes and it must not hide the hint
+(``hidden_hints``, e.g. "Issue" on an issued invoice). The short key-hint words get a
+fuller title here (:data:`SCREEN_TITLES`: "Payment" on an invoice is "Record payment"), and
+the help names the key, so the palette teaches it.
+
+Decision: the app registers :class:`RecordCommands` and :class:`ActionCommands`;
+:class:`ActionCommands` is a :class:`ScreenCommands` that adds the app-wide actions after
+the screen's, so both lists come from one provider (register one or the other, not both). A
+screen action with the same title as an app-wide one ("New client" on the client list) is
+listed once.
 """
 
 from __future__ import annotations
@@ -21,6 +35,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
+from textual.actions import parse as parse_action
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from core.overview import client_names
@@ -42,6 +58,7 @@ KINDS = {  # kind -> (word shown before the label, method that opens it, help)
     "proposal": ("Proposal", "open_proposal", "Open proposal"),
     "job": ("Job", "open_job", "Open job"),
     "invoice": ("Invoice", "open_invoice", "Open invoice"),
+    "credit_note": ("Credit note", "open_invoice", "Open the invoice this credit note is for"),
 }
 
 REPORT_ACTIONS = (
@@ -214,17 +231,142 @@ async def open_report(app: CrmApp, report: str) -> None:
         screen.action_show(report)
 
 
-class ActionCommands(Provider):
-    """New records, sections and reports: listed when the palette opens, matched as you type."""
+# binding id -> the title in the palette, where the key hint's word is too terse out of context
+SCREEN_TITLES = {
+    "invoice.edit": "Edit invoice",
+    "invoice.issue": "Issue invoice",
+    "invoice.payment": "Record payment",
+    "invoice.refund": "Refund a payment",
+    "invoice.credit_note": "Credit note",
+    "invoice.void": "Void invoice",
+    "invoice.apply_credit": "Apply client credit",
+    "invoice.delete": "Delete draft invoice",
+    "invoice.client": "Open the invoice's client",
+    "invoice.payment_link": "Payment link",
+    "invoice.text_client": "Text the client",
+    "proposals.send": "Send proposal",
+    "proposals.approve": "Approve proposal",
+    "proposals.decline": "Decline proposal",
+    "proposals.request_changes": "Client asked for changes",
+    "proposals.convert": "Convert to job",
+    "proposals.text_client": "Text the client",
+    "job.schedule": "Schedule a visit",
+    "job.start_visit": "Start visit",
+    "job.complete_visit": "Complete visit",
+    "job.invoice": "Invoice job",
+    "job.text_visit": "Text the client about the visit",
+    "job.edit": "Edit job",
+    "job.hold": "Put job on hold",
+    "job.resume": "Resume job",
+    "job.cancel": "Cancel job",
+    "job.cancel_visit": "Cancel visit",
+    "client.edit": "Edit client",
+    "client.archive": "Archive client",
+    "client.restore": "Restore client",
+    "client.export": "Export client's data",
+    "client.text": "Text the client",
+    "client.new_job": "New job for this client",
+    "client.anonymise": "Anonymise client",
+    "clients.new": "New client",
+    "clients.search": "Search clients",
+    "clients.open": "Open client",
+    "clients.edit": "Edit client",
+    "clients.filter": "Filter clients",
+    "clients.sort": "Sort clients",
+    "clients.validate_addresses": "Validate all unvalidated addresses",
+    "proposals.new": "New proposal",
+    "proposals.open": "Open proposal",
+    "proposals.filter": "Filter proposals",
+    "proposals.sort": "Sort proposals",
+    "jobs.new": "New job",
+    "jobs.open": "Open job",
+    "jobs.filter": "Filter jobs",
+    "jobs.sort": "Sort jobs",
+    "invoices.new": "New invoice",
+    "invoices.open": "Open invoice",
+    "invoices.from_job": "New invoice from a job",
+    "invoices.filter": "Filter invoices",
+    "invoices.sort": "Sort invoices",
+    "tasks.new": "New task",
+    "tasks.open": "Open task",
+    "tasks.complete": "Mark task done",
+    "tasks.reopen": "Reopen task",
+    "tasks.edit": "Edit task",
+    "tasks.delete": "Delete task",
+    "tasks.view": "Open or done tasks",
+    "schedule.today": "Go to today",
+    "schedule.view": "Day or week view",
+    "schedule.move": "Move visit",
+    "schedule.open": "Open visit's job",
+    "reports.revenue": "Report: revenue by month",
+    "reports.receivables": "Report: aged receivables",
+    "reports.conversion": "Report: proposal conversion",
+    "reports.jobs": "Report: jobs to invoice",
+    "reports.basis": "Revenue: cash or invoiced",
+    "reports.period": "Report period",
+    "reports.open": "Open the highlighted row",
+    "reports.refresh": "Refresh report",
+}
+
+
+def screen_actions(app: CrmApp, screen: Any) -> Iterator[Action]:
+    """The actions of ``screen``'s own bindings that it allows right now, as ``?`` lists them,
+    each run as its key would run it."""
+    hidden_hints = getattr(screen, "hidden_hints", None)
+    hidden: set[str] = set(hidden_hints()) if callable(hidden_hints) else set()
+    where = getattr(screen, "HELP_TITLE", "") or "This screen"
+    for binding in getattr(screen, "BINDINGS", ()):
+        if not isinstance(binding, Binding) or not binding.id or not binding.description:
+            continue
+        if binding.description in hidden:
+            continue  # refused by the record's state (the key would only say why)
+        if "escape" in binding.key.split(","):
+            continue  # back / cancel / close: escape already does it, the palette included
+        namespace, action, params = parse_action(binding.action)
+        target = app if namespace == "app" else screen
+        if target.check_action(action, params) is not True:
+            continue
+        keys = app.keymap_overrides.get(binding.id, binding.key)
+        key = app.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+        yield Action(SCREEN_TITLES.get(binding.id, binding.description),
+                     f"{where} · key {key}",
+                     partial(app.run_action, binding.action, screen))
+
+
+def palette_actions(app: CrmApp, screen: Any) -> list[Action]:
+    """The screen's actions, then the app-wide ones; each title once (the app-wide wins)."""
+    everywhere = list(available_actions(app))
+    titles = {action.title for action in everywhere}
+    here: list[Action] = []
+    for action in screen_actions(app, screen):
+        if action.title not in titles:
+            titles.add(action.title)
+            here.append(action)
+    return here + everywhere
+
+
+class ScreenCommands(Provider):
+    """What the screen the palette was opened on can do: listed first, matched as you type."""
+
+    def actions(self) -> list[Action]:
+        return list(screen_actions(_app(self), self.screen))
 
     async def discover(self) -> Hits:
-        for action in available_actions(_app(self)):
+        for action in self.actions():
             yield DiscoveryHit(action.title, action.run, text=action.title, help=action.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for action in available_actions(_app(self)):
+        for action in self.actions():
             score = matcher.match(action.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(action.title), action.run,
                           text=action.title, help=action.help)
+
+
+class ActionCommands(ScreenCommands):
+    """The screen's actions, then new records, sections and reports: listed when the palette
+    opens, matched as you type."""
+
+    def actions(self) -> list[Action]:
+        return palette_actions(_app(self), self.screen)

@@ -165,3 +165,75 @@ async def test_actions_run_from_any_section(ui_db):
         await _palette(pilot, "quick task")
         await _choose(pilot, "Quick task")
         assert type(app.screen).__name__ == "TaskDialog"
+
+
+async def _invoice_page(pilot, invoice_id: int):
+    from tui.screens.invoice_detail import InvoiceDetailScreen
+
+    pilot.app.open_invoice(invoice_id)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, InvoiceDetailScreen)
+                     and pilot.app.screen.view is not None, "the invoice page")
+    return pilot.app.screen
+
+
+async def test_the_screen_on_show_offers_its_own_actions_and_runs_them_as_its_key(ui_db):
+    from tui.screens.invoice_dialogs import RecordPaymentDialog
+
+    ids = _records(ui_db)
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        page = await _invoice_page(pilot, ids["invoice"])
+        hits = await _palette(pilot, "pay")
+        assert ("Record payment", "Invoice · key p") in hits
+        await _choose(pilot, "Record payment")
+        assert isinstance(app.screen, RecordPaymentDialog)
+        assert app.screen_stack[-2] is page  # over the invoice, as the p key opens it
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # opened with nothing typed, the palette lists the screen's actions too
+        texts = [t for t, _help in await _palette(pilot, "")]
+        assert {"Record payment", "Credit note", "Text the client"} <= set(texts)
+        assert "Back" not in texts  # escape does that, in the palette too
+        assert len(texts) == len(set(texts))
+
+
+async def test_an_action_the_record_refuses_now_is_not_offered(ui_db):
+    ids = _records(ui_db)
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _invoice_page(pilot, ids["invoice"])
+        texts = [t for t, _help in await _palette(pilot, "invoice")]
+        # issued: no second issue, no edit, no delete (the lifecycle refuses them)
+        assert not {"Issue invoice", "Edit invoice", "Delete draft invoice"} & set(texts)
+        assert "Void invoice" in texts
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # a draft: issue is offered and asks first, as the i key does
+        draft = invoices.create_blank(ui_db, ids["acme"], [line("Windows", unit_price_cents=5_000)])
+        await _invoice_page(pilot, draft)
+        texts = [t for t, _help in await _palette(pilot, "issue")]
+        assert "Issue invoice" in texts
+        await _choose(pilot, "Issue invoice")
+        assert type(app.screen).__name__ == "ConfirmScreen"
+
+
+async def test_screen_actions_follow_the_keymap_and_what_the_screen_allows(ui_db):
+    ids = _records(ui_db)
+    app = make_app(ui_db, keymap={"client.archive": "z"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(ids["acme"])
+        await wait_until(pilot, lambda: isinstance(app.screen, ClientDetailScreen)
+                         and app.screen.overview is not None, "the client")
+        hits = await _palette(pilot, "archive")
+        assert ("Archive client", "Client · key z") in hits
+        assert "Restore client" not in [t for t, _h in hits]  # not archived: nothing to restore
+        await _choose(pilot, "Archive client")
+        page = app.screen
+        await wait_until(pilot, lambda: page.overview.status == "archived", "archived")
+        texts = [t for t, _h in await _palette(pilot, "client")]
+        assert "Restore client" in texts and "Archive client" not in texts

@@ -56,6 +56,19 @@ def report_books(db) -> dict[str, int]:
     return {"acme": acme, "brook": brook, "job": job}
 
 
+def big_receivables(db) -> dict[str, int]:
+    """A hotel owing seven figures (current and 90+), a dental group five figures in each of
+    1–30, 31–60 and 61–90: amounts wider than the 80-column layout has room for side by side."""
+    hotel = make_client(db, "Harbour View Hotel & Conference Centre")
+    dental = make_client(db, "Northside Dental Group")
+    _invoice(db, hotel, 250_000_000, dt.date(2026, 3, 10))  # current
+    _invoice(db, hotel, 432_198_765, dt.date(2025, 10, 1))  # 90+
+    _invoice(db, dental, 1_234_567, dt.date(2026, 2, 1))  # 1–30
+    _invoice(db, dental, 4_500_000, dt.date(2026, 1, 1))  # 31–60
+    _invoice(db, dental, 9_876_543, dt.date(2025, 12, 1))  # 61–90
+    return {"hotel": hotel, "dental": dental}
+
+
 async def _open_reports(pilot) -> ReportsScreen:
     await settle(pilot)
     await pilot.press("7")
@@ -229,3 +242,38 @@ async def test_a_report_that_cannot_be_computed_says_so_and_the_others_still_wor
         await settle(pilot)
         assert "Owed on 2026-03-15: $470.00 by 2 clients" in screen_text(app)
         assert app.is_running
+
+
+async def test_seven_figure_receivables_show_in_full_at_80_columns(ui_db):
+    big_receivables(ui_db)
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_reports(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        table = screen.query_one("#aging-table")
+        # room for every bucket at 100 columns
+        assert [c.plain for c in table.get_row_at(0)] == [
+            "Harbour View Hotel & Conference Centre", "2,500,000.00", "–", "–", "–",
+            "4,321,987.65", "6,821,987.65"]
+        assert [c.plain for c in table.get_row_at(1)][1:] == [
+            "–", "12,345.67", "45,000.00", "98,765.43", "–", "156,111.10"]
+
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        # 1–30, 31–60 and 61–90 share a column; the money is never cut, the name is
+        assert [c.plain for c in table.get_row_at(1)][1:] == [
+            "–", "156,111.10", "–", "156,111.10"]
+        shown = screen_text(app)
+        lines = shown.splitlines()
+        assert max(len(line) for line in lines) <= 80
+        for header in ("Current", "1–90", "90+", "Total"):
+            assert header in shown
+        for figure in ("2,500,000.00", "4,321,987.65", "6,821,987.65", "156,111.10",
+                       "6,978,098.75"):
+            assert figure in shown
+        assert "Harbour View Hotel" in shown and "Northside Dental" in shown
+
+        await pilot.resize_terminal(100, 30)  # wide again: every bucket again
+        await settle(pilot)
+        assert len(table.columns) == 7

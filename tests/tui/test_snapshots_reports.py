@@ -1,5 +1,6 @@
 """Snapshot tests of the Reports section (pytest-textual-snapshot) with fixed data and a
-fixed ``today`` (2026-03-15): each report at 100×30, the chart and the receivables at 80×24.
+fixed ``today`` (2026-03-15): each report at 100×30, the chart and the receivables at 80×24
+(also with five- and seven-figure amounts: folded buckets, no amount cut).
 
 Review a changed picture with ``pytest --snapshot-report``; accept it with
 ``pytest tests/tui/test_snapshots_reports.py --snapshot-update``.
@@ -14,7 +15,7 @@ import pytest
 from core import business, migrate, payments
 from core.db import Database
 from tests.tui.support import make_app, settle
-from tests.tui.test_reports import _invoice, report_books
+from tests.tui.test_reports import _invoice, big_receivables, report_books
 
 SMALL, LARGE = (80, 24), (100, 30)
 
@@ -74,6 +75,17 @@ def test_aged_receivables(snap_compare, tmp_path):
 
 def test_aged_receivables_at_80_columns(snap_compare, tmp_path):
     app = make_app(_db(tmp_path))
+
+    async def receivables(pilot):
+        await _reports(pilot, "a")
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=receivables)
+
+
+def test_aged_receivables_with_seven_figures_at_80_columns(snap_compare, tmp_path):
+    db = _db(tmp_path)
+    big_receivables(db)
+    app = make_app(db)
 
     async def receivables(pilot):
         await _reports(pilot, "a")

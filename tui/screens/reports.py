@@ -15,6 +15,9 @@ Decisions where the issue is silent:
 - Aged receivables lists the ``AGING_ROWS`` clients who owe the most (the grand totals and
   the client count always cover everyone). Amounts are shown without the currency symbol to
   leave room at 80 columns; the status line names the currency. Enter opens the client.
+  Each amount column is as wide as its largest amount (up to 9,999,999.99 shows in full
+  at 80 columns); where that leaves the client name under ``AGING_NAME_ROOM`` cells, the
+  1–30/31–60 buckets (then 61–90 too) share a column (:data:`AGING_LAYOUTS`).
 - Conversion counts proposals by the day they were sent; ``p`` cycles 30 days, 90 days,
   12 months, this year (12 months by default). The rate is approved ÷ (approved + declined).
 - Jobs to invoice: enter opens the job when the Jobs section offers ``open_job``, otherwise
@@ -83,8 +86,19 @@ CONVERSION_PERIODS: tuple[tuple[str, str], ...] = (
 )
 REPORT_GROUPS = {"reports-revenue": "revenue", "reports-aging": "receivables",
                  "reports-conversion": "conversion", "reports-jobs": "jobs"}
-AGING_COLUMNS = (("current", "Current"), ("d30", "1–30"), ("d60", "31–60"), ("d90", "61–90"),
-                 ("over90", "90+"), ("total", "Total"))
+# The money columns of aged receivables, (key, title, the buckets summed in it), then Total.
+# Amounts are never cut: when they leave the client name too little room (seven-figure
+# amounts at 80 columns), the middle buckets are folded together, keeping "Current" and
+# "90+" (what is not due yet, what is most at risk) as they are.
+AGING_LAYOUTS: tuple[tuple[tuple[str, str, tuple[int, ...]], ...], ...] = (
+    (("current", "Current", (0,)), ("d30", "1–30", (1,)), ("d60", "31–60", (2,)),
+     ("d90", "61–90", (3,)), ("over90", "90+", (4,))),
+    (("current", "Current", (0,)), ("d1_60", "1–60", (1, 2)), ("d90", "61–90", (3,)),
+     ("over90", "90+", (4,))),
+    (("current", "Current", (0,)), ("d1_90", "1–90", (1, 2, 3)), ("over90", "90+", (4,))),
+)
+AGING_NAME_ROOM = 16  # fold buckets before the client name gets narrower than this
+AGING_NAME_MIN = 12
 # the conversion bar: each outcome has its own character, so it reads without colour
 OUTCOMES = (
     ("approved", "Approved", "█", "$success"),
@@ -117,6 +131,33 @@ def amount(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
     return f"{sign}{whole:,}.{frac:02d}"
+
+
+def column_sums(layout: tuple[tuple[str, str, tuple[int, ...]], ...],
+                buckets: tuple[int, ...]) -> list[int]:
+    """The amount in each column of ``layout`` (folded buckets add up), Total not included."""
+    return [sum(buckets[i] for i in indices) for _key, _title, indices in layout]
+
+
+def aging_layout(report: AgingReport, width: int
+                 ) -> tuple[tuple[tuple[str, str, tuple[int, ...]], ...], list[int]]:
+    """The columns of aged receivables at ``width`` cells, and their widths (client name,
+    each bucket column, Total): every amount in full, the name gets what is left."""
+    lines = [row.buckets for row in report.rows[:AGING_ROWS]] + [report.totals]
+    name = 0
+    layout = AGING_LAYOUTS[0]
+    money: list[int] = []
+    for layout in AGING_LAYOUTS:
+        columns = [column_sums(layout, buckets) + [sum(buckets)] for buckets in lines]
+        titles = [title for _key, title, _buckets in layout] + ["Total"]
+        # at least as wide as "Current", so the columns line up when amounts are small
+        money = [max(len("Current"), len(title), *(len(amount(c[i])) for c in columns))
+                 for i, title in enumerate(titles)]
+        # scrollbar (2), a cell of padding either side of every column, the page padding (2)
+        name = width - 2 - 2 * (len(money) + 1) - sum(money) - 2
+        if name >= AGING_NAME_ROOM:
+            break
+    return layout, [max(name, AGING_NAME_MIN), *money]
 
 
 def percent(rate: Decimal | None) -> str:
@@ -184,6 +225,7 @@ class ReportsScreen(CrmScreen[None]):
         self._requests: dict[str, int] = {}  # report -> the latest load asked for
         self._revenue: _Revenue | None = None
         self._aging: _Aging | None = None
+        self._aging_width = 0  # the width its columns were fitted to
         self._jobs: _Jobs | None = None
         self._conversion: _Conversion | None = None
 
@@ -393,38 +435,37 @@ class ReportsScreen(CrmScreen[None]):
         table = self.query_one("#aging-table", DataTable)
         totals = self.query_one("#aging-totals", DataTable)
         keep = self.aging_client_id()
-        widths = self._aging_widths(report)
+        width = self.size.width or self.app.size.width
+        self._aging_width = width
+        layout, widths = aging_layout(report, width)
         for t in (table, totals):
             t.clear(columns=True)
             t.add_column("Client", width=widths[0], key="client")
-            for (key, title), width in zip(AGING_COLUMNS, widths[1:], strict=True):
-                t.add_column(Text(title, justify="right"), width=width, key=key)
+            for (key, title, _buckets), column_width in zip(layout, widths[1:-1], strict=True):
+                t.add_column(Text(title, justify="right"), width=column_width, key=key)
+            t.add_column(Text("Total", justify="right"), width=widths[-1], key="total")
         for row in report.rows:
             table.add_row(render.plain(row.client_name, style="bold"),
-                          *self._amounts(row.buckets, row.total_cents), key=str(row.client_id))
+                          *self._amounts(layout, row.buckets), key=str(row.client_id))
         everyone = f"All {report.client_count} client{'s' if report.client_count != 1 else ''}"
         totals.add_row(render.plain(everyone, style="bold"),
-                       *self._amounts(report.totals, report.totals.total_cents, bold=True))
+                       *self._amounts(layout, report.totals, bold=True))
         totals.display = bool(report.rows)
         if keep is not None and str(keep) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep)))
         self._aging_status()
 
-    def _aging_widths(self, report: AgingReport) -> list[int]:
-        """Client column gets what the amount columns leave (at least 12); amounts fit."""
-        amounts = [report.totals.total_cents, *report.totals]
-        for row in report.rows[:AGING_ROWS]:
-            amounts.append(row.total_cents)
-        money_width = max(max(len(amount(c)) for c in amounts), len("Current"))
+    def on_resize(self) -> None:
+        # the columns were fitted to the width the report was first shown at
         width = self.size.width or self.app.size.width
-        # scrollbar (2), a cell of padding either side of seven columns, the page padding
-        name = max(width - 2 - 2 * 7 - 6 * money_width - 2, 12)
-        return [name] + [money_width] * 6
+        if self._aging is not None and width != self._aging_width:
+            self._show_aging(self._aging)
 
     @staticmethod
-    def _amounts(buckets: tuple[int, ...], total: int, *, bold: bool = False) -> list[Text]:
+    def _amounts(layout: tuple[tuple[str, str, tuple[int, ...]], ...],
+                 buckets: tuple[int, ...], *, bold: bool = False) -> list[Text]:
         cells = []
-        for cents in (*buckets, total):
+        for cents in (*column_sums(layout, buckets), sum(buckets)):
             if cents:
                 cells.append(render.plain(amount(cents), justify="right",
                                           style="bold" if bold else ""))
@@ -525,10 +566,11 @@ class ReportsScreen(CrmScreen[None]):
         money_width = max([len(amount(j.estimate_cents)) for j in data.jobs[:JOB_ROWS]] + [8])
         fixed = {"number": 10, "billing": 9, "status": 11, "estimate": money_width}
         rest = max(width - 2 - 2 * 6 - sum(fixed.values()) - 2, 20)
-        columns = [("number", "Job", fixed["number"]), ("title", "Title", rest // 2),
-                   ("client", "Client", rest - rest // 2), ("billing", "To bill", fixed["billing"]),
-                   ("status", "Status", fixed["status"]),
-                   ("estimate", Text("Estimate", justify="right"), money_width)]
+        columns: list[tuple[str, str | Text, int]] = [
+            ("number", "Job", fixed["number"]), ("title", "Title", rest // 2),
+            ("client", "Client", rest - rest // 2), ("billing", "To bill", fixed["billing"]),
+            ("status", "Status", fixed["status"]),
+            ("estimate", Text("Estimate", justify="right"), money_width)]
         for key, title, w in columns:
             table.add_column(title, width=w, key=key)
         for job in data.jobs[:JOB_ROWS]:
