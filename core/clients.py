@@ -318,13 +318,19 @@ def has_financial_records(s: Session, client_id: int) -> bool:
     return bool(s.scalar(select(exists().where(Invoice.client_id == client_id))))
 
 
-def tags_in_use(db: Database, *, limit: int = 500) -> list[tuple[str, int]]:
-    """The tags on clients, each with how many clients carry it, most used first (the
-    Clients list's tag filter offers them)."""
+def tags_in_use(db: Database, *, status: str | None = None, include_archived: bool = False,
+                limit: int = 500) -> list[tuple[str, int]]:
+    """The tags on clients, each with how many clients carry it, most used first: counted
+    over the clients the list shows (one status, or all but archived unless asked for, as
+    :func:`core.lists.list_clients` does)."""
     count = func.count(ClientTag.client_id)
+    query = select(ClientTag.tag, count).join(Client, Client.id == ClientTag.client_id)
+    if status:
+        query = query.where(Client.status == status)
+    elif not include_archived:
+        query = query.where(Client.status != "archived")
     with db.read() as s:
         rows = s.execute(
-            select(ClientTag.tag, count).group_by(ClientTag.tag)
-            .order_by(count.desc(), ClientTag.tag).limit(limit)
+            query.group_by(ClientTag.tag).order_by(count.desc(), ClientTag.tag).limit(limit)
         ).all()
     return [(tag, int(n)) for tag, n in rows]

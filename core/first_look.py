@@ -78,6 +78,8 @@ def first_look(database: str, page_size: int) -> FirstLook | None:
             return None
         stored = conn.execute("SELECT value FROM settings WHERE key = 'business'").fetchone()
         business = json.loads(stored[0]) if stored and stored[0] else {}
+        if not isinstance(business, dict):
+            return None  # not what this build writes: the ordinary start says what is wrong
         rows = conn.execute(_FIRST_CLIENTS, (page_size + 1,)).fetchall()
         conn.execute("COMMIT")
     except (sqlite3.Error, ValueError):  # no such table, a corrupt value: the ordinary way says

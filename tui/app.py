@@ -74,30 +74,31 @@ class RuntimeLoader:
         self._started = False
         self._runtime: Runtime | None = None
         self.error: BaseException | None = None
+        # called in the loader's thread when it is done, whoever started it
+        self.when_done: Callable[[BaseException | None], None] | None = None
 
     @property
     def started(self) -> bool:
         return self._started
 
-    def start(self, when_done: Callable[[BaseException | None], None] | None = None) -> bool:
+    def start(self) -> bool:
         """Start loading; False when it had already started."""
         with self._lock:
             if self._started:
                 return False
             self._started = True
-        threading.Thread(target=self._load, args=(when_done,), name="runtime-loader",
-                         daemon=True).start()
+        threading.Thread(target=self._load, name="runtime-loader", daemon=True).start()
         return True
 
-    def _load(self, when_done: Callable[[BaseException | None], None] | None) -> None:
+    def _load(self) -> None:
         try:
             self._runtime = self._open()
         except BaseException as exc:  # handed to whoever waits, and to run_app
             self.error = exc
         finally:
             self._done.set()
-        if when_done is not None:
-            when_done(self.error)
+        if self.when_done is not None:
+            self.when_done(self.error)
 
     def runtime(self) -> Runtime:
         self.start()
@@ -211,6 +212,8 @@ class CrmApp(App[int]):
         # the quick start (run_app): the first screen from core.first_look, the database
         # (SQLAlchemy, models) opened by the loader once that screen is on show
         self.loader = loader
+        if loader is not None:  # the background checks start once the database is open
+            loader.when_done = self._runtime_loaded
         self.first_look = first_look  # taken by the client list
         self._first_business_name = first_look.business_name if first_look else None
         self.config = config or AppConfig()
@@ -287,7 +290,7 @@ class CrmApp(App[int]):
     def load_runtime(self) -> None:
         """Quick start: open the database in a thread now that the first screen shows; the
         background checks start when it is open."""
-        if self.loader is not None and self.loader.start(self._runtime_loaded):
+        if self.loader is not None and self.loader.start():
             logger.info("first screen in %d ms",
                         (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
 

@@ -13,7 +13,12 @@ async def test_the_tag_filter_shows_only_the_clients_with_that_tag(ui_db):
     clients.create_client(ui_db, ClientData(name="Birch & Sons", tags=["Commercial", "weekly"]))
     clients.create_client(ui_db, ClientData(name="Ada Lovelace", tags=["weekly"]))
     clients.create_client(ui_db, ClientData(name="Cy Twombly"))
+    gone = clients.create_client(ui_db, ClientData(name="Old Account", tags=["weekly"]))
+    clients.archive(ui_db, gone)
+    # counted over the clients the list shows: archived ones only when asked for
     assert clients.tags_in_use(ui_db) == [("weekly", 2), ("commercial", 1)]
+    assert clients.tags_in_use(ui_db, include_archived=True) == [("weekly", 3), ("commercial", 1)]
+    assert clients.tags_in_use(ui_db, status="archived") == [("weekly", 1)]
     app = make_app(ui_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -65,3 +70,22 @@ async def test_search_hits_move_with_the_keys_and_open_the_right_client(ui_db):
         opened = screen.results.get_row_at(2)[3].plain  # the Client column
         assert isinstance(app.screen, ClientDetailScreen)
         assert app.screen.client_id == ids[opened]
+
+
+async def test_a_click_moves_to_a_row_and_a_click_on_it_opens_it(ui_db):
+    ids = {name: clients.create_client(ui_db, ClientData(name=name))
+           for name in ("Ada Lovelace", "Birch & Sons", "Cy Twombly")}
+    app = make_app(ui_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClientListScreen)
+        table = screen.table
+        # the table's first line is its header; the third row is three lines below it
+        await pilot.click("#client-table", offset=(3, 3))
+        await settle(pilot)
+        assert table.cursor_row == 2 and isinstance(app.screen, ClientListScreen)
+        await pilot.click("#client-table", offset=(3, 3))
+        await settle(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)
+        assert app.screen.client_id == ids["Cy Twombly"]

@@ -59,6 +59,25 @@ async def test_the_list_shows_before_the_database_opens_and_keys_wait_for_it(ui_
         loader.close()
 
 
+async def test_a_worker_that_opens_the_database_first_still_starts_the_background_checks(ui_db):
+    """Whoever starts the loader (the first frame, or a key whose worker needs the database
+    sooner), the app hears when it is open and starts what waits for it."""
+    make_client(ui_db, "Ada Lovelace")
+    path = str(ui_db.path)
+    loader = RuntimeLoader(lambda: Runtime(paths=app_paths(), config=AppConfig(),
+                                           db=Database(path)))
+    # no first look: the start-up worker reads the business name through app.db, which
+    # starts the loader before anything else does
+    app = CrmApp(None, config=AppConfig(), today=TODAY, loader=loader)
+    started: list[bool] = []
+    app._start_background = lambda: started.append(True)  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: started == [True], "the background checks to start")
+    finally:
+        loader.close()
+
+
 async def test_a_database_that_cannot_be_opened_ends_the_app_with_the_reason(ui_db, capsys):
     make_client(ui_db, "Ada Lovelace")
     refusal = DomainError("This database has schema 9999, made by a newer version of TSSG CRM.")

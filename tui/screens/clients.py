@@ -29,7 +29,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
 from core.search import terms
@@ -127,13 +127,13 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
                 compact=True,
             )
             yield Label("", id="client-list-status", markup=False)
-            yield DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
+            yield QuickTable(id="client-table")
             yield QuickTable(id="search-results")
         yield KeyHints()
 
     @property
-    def table(self) -> DataTable[object]:
-        return self.query_one("#client-table", DataTable)
+    def table(self) -> QuickTable:
+        return self.query_one("#client-table", QuickTable)
 
     @property
     def results(self) -> QuickTable:
@@ -175,7 +175,8 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         titles = {"name": "Name", "company": "Company", "email": "Email", "phone": "Phone",
                   "status": "Status", "balance": "Balance"}
         for key, width in widths.items():
-            table.add_column(titles[key], width=width, key=key)
+            table.add_column(titles[key], width=width, key=key, bold=key == "name",
+                             right=key == "balance")
         self._add_rows(self._rows)
         self._move_to(keep)
         results = self.results
@@ -244,19 +245,19 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def _add_rows(self, rows: list[ClientRow]) -> None:
         wide = "company" in self._widths
+        cells: list[tuple[str, ...]] = []
         for row in rows:
-            cells = [render.plain(row.name, style="bold")]
-            if wide:
-                cells.append(render.plain(row.company_name))
-            cells += [
-                render.plain(row.email),
-                render.plain(render.phone(row.phone)),
-                render.plain(render.status(row.status)),
-                render.money(row.balance_cents, self._currency),
-            ]
-            self.table.add_row(*cells, key=str(row.id))
+            cells.append((
+                row.name,
+                *((row.company_name,) if wide else ()),
+                row.email,
+                render.phone(row.phone),
+                render.status(row.status),
+                render.format_money(row.balance_cents, self._currency),
+            ))
+        self.table.add_rows(cells, [str(row.id) for row in rows])  # type: ignore[arg-type]
 
-    @on(DataTable.RowHighlighted, "#client-table")
+    @on(QuickTable.RowHighlighted, "#client-table")
     def _row_highlighted(self) -> None:
         self._maybe_fetch_more()
 
@@ -369,13 +370,9 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             if 0 <= row < len(self._found):
                 return self._found[row].hit.client_id
             return None
-        table = self.table
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.table.key_at(self.table.cursor_row)
         return int(key) if key is not None else None
 
-    @on(DataTable.RowSelected)
     @on(QuickTable.RowSelected)
     def action_open(self) -> None:
         client_id = self.highlighted_client_id()
@@ -405,7 +402,10 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
                 self.reload()
                 self._show_status()
 
-        self.app.push_screen(TagFilterDialog(self.tag), picked)
+        key = self.filter_key
+        self.app.push_screen(TagFilterDialog(
+            self.tag, status=key if key not in ("current", "all") else None,
+            include_archived=key == "all", shown=FILTERS[self.filter_index][1]), picked)
 
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)

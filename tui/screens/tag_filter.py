@@ -22,14 +22,17 @@ class TagFilterDialog(CrmModal[str | None]):
     HELP_TITLE = "Filter by tag"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="tag_filter.cancel")]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, *, status: str | None, include_archived: bool,
+                 shown: str) -> None:
         super().__init__(classes="dialog-screen")
         self.current = current
+        self.status, self.include_archived = status, include_archived
+        self.shown = shown  # the list's status filter, in words
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker-dialog"):
             yield Label("Filter by tag", markup=False, classes="dialog-title")
-            yield Label("Clients with this tag:", markup=False, id="tag-status",
+            yield Label(f"{self.shown} with this tag:", markup=False, id="tag-status",
                         classes="dialog-question")
             yield OptionList(id="tag-options", compact=True)
             yield Label("enter filters · escape keeps the filter as it is", markup=False,
@@ -43,7 +46,7 @@ class TagFilterDialog(CrmModal[str | None]):
     def _load(self) -> None:
         from core.clients import tags_in_use
 
-        tags = tags_in_use(self.db)
+        tags = tags_in_use(self.db, status=self.status, include_archived=self.include_archived)
         self.app.call_from_thread(self._show, tags)
 
     def _show(self, tags: list[tuple[str, int]]) -> None:
@@ -57,7 +60,7 @@ class TagFilterDialog(CrmModal[str | None]):
             options.add_option(Option(prompt, id=tag))
         if not tags:
             self.query_one("#tag-status", Label).update(
-                "No client has a tag yet. Add tags in a client's form (e).")
+                f"No client in “{self.shown}” has a tag. Add tags in a client's form (e).")
         ids = [NO_TAG] + [tag for tag, _count in tags]
         options.highlighted = ids.index(self.current) if self.current in ids else 0
         options.focus()

@@ -23,6 +23,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -39,14 +40,17 @@ class _Column:
     width: int
     key: str
     bold: bool
+    right: bool  # numbers: aligned to the right edge
 
 
-def fit(text: str, width: int) -> str:
-    """``text`` in exactly ``width`` cells: padded, or cut with an ellipsis."""
+def fit(text: str, width: int, right: bool = False) -> str:
+    """``text`` in exactly ``width`` cells: padded (on the left when ``right``), or cut with
+    an ellipsis."""
     if width <= 0:
         return ""
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
+    length = cell_len(text)
+    if length <= width:
+        return " " * (width - length) + text if right else set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
 
 
@@ -96,8 +100,8 @@ class QuickTable(ScrollView, can_focus=True):
         Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "to(0)", "First", show=False),
-        Binding("end", "to(-1)", "Last", show=False),
+        Binding("home,ctrl+home", "to(0)", "First", show=False),
+        Binding("end,ctrl+end", "to(-1)", "Last", show=False),
     ]
 
     cursor_row: reactive[int] = reactive(0, repaint=False, init=False)
@@ -127,22 +131,30 @@ class QuickTable(ScrollView, can_focus=True):
         self._keys: list[str] = []
         self._cells: list[tuple[str, ...]] = []
         self._text: list[list[Segment]] = []  # per row: unstyled segments, one per column
+        self._index: dict[str, int] = {}  # row key -> row
 
     # ------------------------------------------------------------------ DataTable's API
 
-    def add_column(self, label: str, *, width: int, key: str, bold: bool = False) -> None:
-        self._columns.append(_Column(label, max(width, 1), key, bold))
+    def add_column(self, label: str, *, width: int, key: str, bold: bool = False,
+                   right: bool = False) -> None:
+        self._columns.append(_Column(label, max(width, 1), key, bold, right))
         self._rebuild()
 
     def add_row(self, *cells: str | Text, key: str) -> None:
-        plain = tuple(clean_line(c.plain if isinstance(c, Text) else str(c)) for c in cells)
-        self._keys.append(key)
-        self._cells.append(plain)
-        self._text.append(self._segments(plain))
+        self.add_rows([cells], [key])
+
+    def add_rows(self, rows: list[tuple[str | Text, ...]], keys: list[str]) -> None:
+        """Rows at the end, one redraw for all of them."""
+        for cells, key in zip(rows, keys, strict=True):
+            plain = tuple(clean_line(c.plain if isinstance(c, Text) else str(c)) for c in cells)
+            self._index[key] = len(self._keys)
+            self._keys.append(key)
+            self._cells.append(plain)
+            self._text.append(self._segments(plain))
         self._resized()
 
     def clear(self, columns: bool = False) -> None:
-        self._keys, self._cells, self._text = [], [], []
+        self._keys, self._cells, self._text, self._index = [], [], [], {}
         if columns:
             self._columns = []
         self.cursor_row = 0
@@ -155,18 +167,34 @@ class QuickTable(ScrollView, can_focus=True):
     def move_cursor(self, *, row: int) -> None:
         self.cursor_row = max(0, min(row, self.row_count - 1))
 
+    def get_row_index(self, key: str) -> int:
+        """The row of ``key``; KeyError when it is not loaded."""
+        return self._index[key]
+
+    def key_at(self, row: int) -> str | None:
+        return self._keys[row] if 0 <= row < len(self._keys) else None
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    def get_column(self, column_key: str) -> list[Text]:
+        column = next(i for i, c in enumerate(self._columns) if c.key == column_key)
+        return [Text(cells[column]) for cells in self._cells]
+
     def get_row_at(self, row: int) -> list[Text]:
         return [Text(cell) for cell in self._cells[row]]
 
     def get_cell(self, row_key: str, column_key: str) -> Text:
         column = next(i for i, c in enumerate(self._columns) if c.key == column_key)
-        return Text(self._cells[self._keys.index(row_key)][column])
+        return Text(self._cells[self._index[row_key]][column])
 
     # ------------------------------------------------------------------ drawing
 
     def _segments(self, cells: tuple[str, ...]) -> list[Segment]:
         bold = Style(bold=True)
-        return [Segment(" " + fit(cell, column.width) + " ", bold if column.bold else None)
+        return [Segment(" " + fit(cell, column.width, column.right) + " ",
+                        bold if column.bold else None)
                 for cell, column in zip(cells, self._columns, strict=False)]
 
     def _rebuild(self) -> None:
@@ -183,7 +211,7 @@ class QuickTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:  # the header stays put
             style = base + self.get_component_rich_style("quick-table--header")
-            header = [Segment(" " + fit(c.label, c.width) + " ") for c in self._columns]
+            header = [Segment(" " + fit(c.label, c.width, c.right) + " ") for c in self._columns]
             return Strip(header).apply_style(style).crop_extend(
                 self.scroll_offset.x, self.scroll_offset.x + width, style)
         row = y - 1 + self.scroll_offset.y
@@ -217,6 +245,13 @@ class QuickTable(ScrollView, can_focus=True):
 
     def action_to(self, row: int) -> None:
         self.move_cursor(row=row if row >= 0 else self.row_count - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y - 1 + self.scroll_offset.y
+        if event.y >= 1 and 0 <= row < self.row_count:
+            if row == self.cursor_row:
+                self.action_select()
+            self.move_cursor(row=row)
 
     def action_select(self) -> None:
         if 0 <= self.cursor_row < self.row_count:
