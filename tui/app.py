@@ -37,7 +37,6 @@ from core.errors import DomainError
 from tui import START_TIME_NS
 from tui.background import BackgroundChecks, IntegrationPoll, LicenseView
 from tui.cli import __version__
-from tui.drafts import discard_drafts_of, offer_drafts
 from tui.render import error_text
 from tui.screens.clients import ClientListScreen
 from tui.screens.confirm import ConfirmScreen
@@ -259,7 +258,9 @@ class CrmApp(App[int]):
         wanted = os.environ.get("TEXTUAL_THEME") or self.config.ui.theme
         # the names people try for the terminal's own colours (over SSH, 16-colour terminals)
         wanted = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark"}.get(wanted, wanted)
-        if wanted in self.available_themes:
+        if wanted == self.theme:
+            pass  # setting it again would parse every stylesheet again
+        elif wanted in self.available_themes:
             self.theme = wanted
         else:
             self.notice(f"Unknown theme '{wanted}'; using {self.theme}.", severity="warning")
@@ -320,6 +321,8 @@ class CrmApp(App[int]):
         if not name:
             self.push_screen(screen_class("tui.screens.first_run", "FirstRunScreen")())
         else:
+            from tui.drafts import offer_drafts
+
             offer_drafts(self)  # unsaved forms from last time (tui/drafts.py)
 
     # ------------------------------------------------------------------ errors and notices
@@ -425,6 +428,8 @@ class CrmApp(App[int]):
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
+                from tui.drafts import discard_drafts_of
+
                 discard_drafts_of(dirty)  # "lose them": no draft offered next time
                 self.exit(0)
 

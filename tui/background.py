@@ -28,7 +28,6 @@ from textual.worker import Worker
 from config import AppConfig, AppPaths
 from config.secrets import Secrets, load_secrets
 from config.settings import ConfigError
-from core import licensing
 
 if TYPE_CHECKING:
     from tui.app import CrmApp
@@ -98,6 +97,7 @@ class BackgroundChecks:
             return None
 
     def _round(self) -> None:
+        from core import licensing
         from integrations.license_client import background_round
 
         try:
@@ -126,6 +126,8 @@ class BackgroundChecks:
         self._show_notices()
 
     def _refresh_from_disk(self) -> None:
+        from core import licensing
+
         try:
             status = licensing.status(self.paths, self.config)
             self.view.tier_text = licensing.status_bar_text(status)
@@ -138,6 +140,8 @@ class BackgroundChecks:
             listener(self.view)
 
     def _show_notices(self) -> None:
+        from core import licensing
+
         for notice in licensing.pending_notices(self.paths, self.app_version):
             key = (notice.kind, notice.key)
             if key in self._shown_notices:
@@ -211,7 +215,7 @@ class IntegrationPoll:
     def _poll(self) -> tuple[list[str], str, bool, bool]:
         """(events, quiet problem line, whether the services were asked, whether anything
         in the database moved)."""
-        from core import messaging, payment_links
+        from core import licensing, messaging, payment_links
 
         db = self.app.db
         waiting = (payment_links.links_to_poll(db)

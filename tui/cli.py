@@ -76,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The arguments when they only open the TUI (global options, no subcommand), parsed
+    without registering every subcommand (35 ms of a start); None for anything else, which
+    the full parser then reads (subcommands, --help, --version, mistakes)."""
+    if any(arg in ("-h", "--help", "--version") for arg in argv):
+        return None
+    parser = _Parser(prog="tssg-crm", add_help=False)
+    _add_global_options(parser, None)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except UsageError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def one_line(message: object) -> str:
     """A message fit for one terminal line: no control characters, no line breaks."""
     return " ".join(_CONTROL.sub(" ", str(message)).split())
@@ -204,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     config_file: str | None = None
     try:
-        args = build_parser().parse_args(argv)
+        args = _tui_arguments(argv) or build_parser().parse_args(argv)
         config_file = args.config
         _check_global_options(args)
         if not args.command:

@@ -204,3 +204,17 @@ def test_a_database_from_a_newer_version_is_not_migrated_or_touched(cli, sqlite_
     assert "newer version of TSSG CRM" in result.err and "Nothing was changed" in result.err
     assert client_names(sqlite_db) == ["Future Proof"]
     assert not list((tmp_path / "home" / "data" / "backups").glob("*"))
+
+
+def test_opening_the_tui_skips_the_subcommands_and_anything_else_reads_them_all():
+    """`tssg-crm [--db X] [--config Y]` is parsed without registering every subcommand (a
+    start-up cost); everything else goes to the full parser, which reports mistakes."""
+    from tui.cli import _tui_arguments
+
+    args = _tui_arguments(["--db", "/tmp/crm.sqlite3", "--config=/tmp/c.toml"])
+    assert args is not None
+    assert (args.command, args.db, args.config) == (None, "/tmp/crm.sqlite3", "/tmp/c.toml")
+    assert _tui_arguments([]) is not None
+    for argv in (["demo"], ["--db", "x", "backup"], ["--help"], ["--version"], ["--db"],
+                 ["--colour"], ["extra"]):
+        assert _tui_arguments(argv) is None, argv
