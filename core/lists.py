@@ -79,6 +79,7 @@ from core.models import (
 )
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, Page, after
 from core.rows import ClientRow
+from core.staff import UserRow
 
 T = TypeVar("T")
 
@@ -590,17 +591,6 @@ def list_tax_rates_page(
 # --------------------------------------------------------------------------- staff
 
 
-@dataclass(slots=True)
-class StaffRow:
-    id: int
-    name: str
-    role: str
-    email: str
-    phone: str
-    active: bool
-    version: int
-
-
 STAFF_ROLES = ("owner", "admin", "office", "technician")
 # case-insensitive, as core.staff.list_users sorts; the users table holds a business's few
 # staff members, so this order is a sort of a handful of rows, not an index walk
@@ -616,7 +606,7 @@ def list_users_page(
     descending: bool = False,
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-) -> Page[StaffRow]:
+) -> Page[UserRow]:
     """Staff members by name (case-insensitive), a page at a time; ``active`` True
     (default) / False (deactivated) / None for all. :func:`core.staff.list_users` stays for
     assignee pickers that want everyone at once."""
@@ -633,7 +623,7 @@ def list_users_page(
     return _page(
         db, columns, where, key, User.id, shape=("users", sort), cursor=cursor, limit=limit,
         descending=descending,
-        to_row=lambda r: StaffRow(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6]),
+        to_row=lambda r: UserRow(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6]),
     )
 
 
