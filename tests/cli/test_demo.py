@@ -47,3 +47,15 @@ def test_demo_with_force_adds_to_a_database_that_has_clients(cli, sqlite_db):
     assert result.code == 0, result
     names = client_names(sqlite_db)
     assert len(names) == 3 and "Real Customer" in names
+
+
+@needs_demo
+def test_demo_fills_an_empty_database_once_on_each_backend(cli, db):
+    """The whole sample business (proposals in every state, jobs, visits, invoices) through
+    the command line, on SQLite and on PostgreSQL."""
+    target = str(db.path) if db.is_sqlite else db.url
+    result = cli("--db", target, "demo", "--clients", "3")
+    assert result.code == 0, result
+    assert result.out.startswith("Added a demo business with 3 clients to ")
+    assert len(client_names(db)) == 3
+    assert_usage_error(cli("--db", target, "demo", "--clients", "3"), "already has 3 clients")
