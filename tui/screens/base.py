@@ -40,6 +40,16 @@ class _AppAccess:
 class CrmScreen(_AppAccess, Screen[ResultType]):
     """A full screen of the app."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new screen has no styles to bring up to date yet, but Textual (textual==8.2.8)
+        # starts its CSS count at -1, so opening it as a section re-parsed every stylesheet
+        # (14 ms before the first frame); its styles are applied when it is mounted anyway.
+        try:
+            self._css_update_count = self.app._css_update_count
+        except Exception:  # made outside a running app (a test): Textual's default holds
+            pass
+
     @on(Mount)
     def _add_status_line(self) -> None:
         # here, not when the app switches screen: a screen can only take widgets once mounted

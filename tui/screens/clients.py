@@ -92,7 +92,7 @@ def column_widths(width: int) -> dict[str, int]:
 
 
 class ClientListScreen(KeysetPaging, CrmScreen[None]):
-    CSS_PATH = "clients.tcss"
+    # its styles are in tui/app.tcss (loaded with the app, not parsed again for this screen)
     HELP_TITLE = "Clients"
     BINDINGS = [
         Binding("slash", "search", "Search", id="clients.search"),
