@@ -9,7 +9,6 @@ Heavy imports (Textual, Alembic, SDKs) happen inside the command that needs them
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import re
@@ -17,9 +16,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from config.settings import ConfigError
 from core.errors import DomainError, ValidationError
+
+if TYPE_CHECKING:
+    import argparse
 
 __version__ = "0.1.0"
 
@@ -31,14 +35,21 @@ class UsageError(Exception):
     """Bad input from the command line: exit code 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
-        # argparse's own exit(2) prints usage over several lines; keep it to one line
-        m = re.match(r"argument command: invalid choice: (.+?) \(choose from (.*)\)$", message)
-        if m:
-            names = m.group(2).replace("'", "")
-            message = f"unknown command {m.group(1)} (commands: {names})"
-        raise UsageError(message)
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse, imported for subcommands and mistakes only (opening the TUI never needs it)."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str):  # type: ignore[override]
+            # argparse's own exit(2) prints usage over several lines; keep it to one line
+            m = re.match(r"argument command: invalid choice: (.+?) \(choose from (.*)\)$",
+                         message)
+            if m:
+                names = m.group(2).replace("'", "")
+                message = f"unknown command {m.group(1)} (commands: {names})"
+            raise UsageError(message)
+
+    return _Parser
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[..., int], str]] = {}
@@ -62,10 +73,13 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tssg-crm", description="TSSG CRM Pro: a CRM for the terminal.")
+    import argparse
+
+    parser_class = _parser_class()
+    parser = parser_class(prog="tssg-crm", description="TSSG CRM Pro: a CRM for the terminal.")
     parser.add_argument("--version", action="version", version=f"tssg-crm {__version__}")
     _add_global_options(parser, None)
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=parser_class)
     from tui import commands  # noqa: F401 - registers the subcommands
 
     for name, (setup, _run, help_text) in COMMANDS.items():
@@ -76,22 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
-    """The arguments when they only open the TUI (global options, no subcommand), parsed
-    without registering every subcommand (35 ms of a start); None for anything else, which
-    the full parser then reads (subcommands, --help, --version, mistakes)."""
-    if any(arg in ("-h", "--help", "--version") for arg in argv):
-        return None
-    parser = _Parser(prog="tssg-crm", add_help=False)
-    _add_global_options(parser, None)
-    try:
-        args, rest = parser.parse_known_args(argv)
-    except UsageError:
-        return None
-    if rest:
-        return None
-    args.command = None
-    return args
+def _tui_arguments(argv: Sequence[str]) -> Any:
+    """The arguments when they only open the TUI (``--db``/``--config``, each at most once,
+    no subcommand), read without argparse and without registering every subcommand (40 ms
+    of a start); None for anything else, which the full parser then reads (subcommands,
+    --help, --version, abbreviations, mistakes)."""
+    values: dict[str, str] = {}
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        name, has_value, value = arg.partition("=")
+        if name not in ("--db", "--config") or name in values:
+            return None
+        if not has_value:
+            if not rest or rest[0].startswith("-"):  # argparse says what is missing
+                return None
+            value = rest.pop(0)
+        values[name] = value
+    return SimpleNamespace(command=None, db=values.get("--db"), config=values.get("--config"))
 
 
 def one_line(message: object) -> str:

@@ -215,6 +215,8 @@ def test_opening_the_tui_skips_the_subcommands_and_anything_else_reads_them_all(
     assert args is not None
     assert (args.command, args.db, args.config) == (None, "/tmp/crm.sqlite3", "/tmp/c.toml")
     assert _tui_arguments([]) is not None
+    assert _tui_arguments(["--db=/tmp/a.sqlite3"]).db == "/tmp/a.sqlite3"
     for argv in (["demo"], ["--db", "x", "backup"], ["--help"], ["--version"], ["--db"],
-                 ["--colour"], ["extra"]):
+                 ["--colour"], ["extra"], ["--db", "--config", "c.toml"], ["--db", "a", "--db", "b"],
+                 ["--conf", "c.toml"]):
         assert _tui_arguments(argv) is None, argv
