@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import tui  # noqa: F401 - first, as the app's entry point does: it sets TEXTUAL_FPS
 from bench.run import p, search_queries
 from bench.startup import prepare_database
 

@@ -337,15 +337,11 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     def _fill_results(self) -> None:
         results = self.results
         results.clear()
-        for i, item in enumerate(self._found):
-            hit = item.hit
-            results.add_row(
-                HIT_KINDS.get(hit.kind, hit.kind),
-                hit.label,
-                render.hit_detail(hit.detail),
-                item.client_name,
-                key=str(i),
-            )
+        results.add_rows(  # one redraw for all the hits
+            [(HIT_KINDS.get(item.hit.kind, item.hit.kind), item.hit.label,
+              render.hit_detail(item.hit.detail), item.client_name) for item in self._found],
+            [str(i) for i in range(len(self._found))],
+        )
 
     @on(Input.Submitted, "#client-search")
     def action_to_results(self) -> None:
