@@ -1,10 +1,11 @@
 """``/`` search on a section's list (proposals, jobs, invoices, tasks), the way the client
 list searches: a box that narrows the list as you type.
 
-``/`` shows the search box under the list's filter line and puts the cursor in it. After
-``SEARCH_DEBOUNCE`` seconds of quiet a thread worker asks core (:mod:`core.list_search`)
-for the matching rows; they replace the list, drawn with the list's own columns, until the
-box is emptied. A result from an older keystroke is dropped by its generation number.
+``/`` shows the search box under the list's filter line and puts the cursor in it. Each
+keystroke asks core (:mod:`core.list_search`) for the matching rows at once, in the search
+thread the client list uses too (:class:`tui.latest_only.LatestOnly`: one query at a time,
+only the latest text next); they replace the list, drawn with the list's own columns, until
+the box is emptied. A result from an older keystroke is dropped by its generation number.
 ``enter`` in the box opens the highlighted hit (the first one unless the cursor moved),
 ``down`` goes into the hits, ``escape`` clears the search and hides the box; the paged list
 underneath keeps its place. Keys that act on the highlighted row act on the highlighted hit.
@@ -19,15 +20,14 @@ implements :meth:`search_find` (in a thread), :meth:`search_cells` and :meth:`op
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from textual import work
 from textual.binding import Binding
-from textual.timer import Timer
 from textual.widgets import DataTable, Input
-from textual.worker import get_current_worker
 
-SEARCH_DEBOUNCE = 0.15
+from tui.latest_only import LatestOnly
+
 SEARCH_LIMIT = 50
 
 
@@ -39,11 +39,10 @@ class ListSearch:
     app: Any
     table: Any
     query_one: Any
-    set_timer: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._search_timer: Timer | None = None
+        self._searcher = LatestOnly("list-search", self._search_failed)
         self._search_generation = 0
         self._found_generation = -1  # the generation of the hits on screen
         self._open_when_found = False
@@ -167,9 +166,6 @@ class ListSearch:
         if not event.input.has_class("list-search"):
             return
         event.stop()
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
         self._search_generation += 1
         self._open_when_found = False
         if not event.value.strip():
@@ -179,14 +175,8 @@ class ListSearch:
             self._show_list()
             self._show_status()
             return
-        value, generation = event.value, self._search_generation
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE,
-                                            lambda: self._start_search(value, generation))
+        self._run_list_search(event.value, self._search_generation)
         self._show_status()
-
-    def _start_search(self, query: str, generation: int) -> None:
-        self._search_timer = None
-        self._run_list_search(query, generation)
 
     def search_again(self) -> None:
         """Run the search in the box again (after a save elsewhere changed the rows)."""
@@ -194,11 +184,20 @@ class ListSearch:
             self._search_generation += 1
             self._run_list_search(self.box.value, self._search_generation)
 
-    @work(thread=True, exclusive=True, group="list-search", exit_on_error=False)
     def _run_list_search(self, query: str, generation: int) -> None:
+        self._searcher.submit(partial(self._search_job, query, generation))
+
+    def _search_job(self, query: str, generation: int) -> None:
+        # in the search thread
         rows = self.search_find(query)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_found, generation, rows)
+        self.app.call_from_thread(self._show_found, generation, rows)
+
+    def _search_failed(self, error: Exception) -> None:
+        # in the search thread
+        self.app.call_from_thread(self.app.report_error, error, "list search")
+
+    def on_unmount(self) -> None:
+        self._searcher.stop()
 
     def _show_found(self, generation: int, rows: list[Any]) -> None:
         if generation != self._search_generation or not self.searching:
@@ -244,11 +243,7 @@ class ListSearch:
         event.stop()
         if not self.searching:
             return
-        if self._found_generation != self._search_generation:  # typed faster than the wait
-            if self._search_timer is not None:
-                self._search_timer.stop()
-                self._search_timer = None
-                self._run_list_search(self.box.value, self._search_generation)
+        if self._found_generation != self._search_generation:  # its search is on its way
             self._open_when_found = True
             return
         self._open_from_box()
