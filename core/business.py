@@ -155,9 +155,8 @@ def _write(s: Session, key: str, changes: dict[str, Any], expected: int | None,
         row.value = value
     try:
         s.flush()
-    except StaleDataError:  # another writer saved it after it was read above (PostgreSQL)
-        raise stale from None
-    except IntegrityError:  # another writer saved it first, at the same moment
+    # another writer saved it after it was read above (PostgreSQL), or first, at the same moment
+    except (StaleDataError, IntegrityError):
         raise stale from None
     before, after = audit.changes(current, value)
     audit.record(s, actor, "settings.update", "setting", None, f"Updated {key} settings",

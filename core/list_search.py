@@ -31,6 +31,7 @@ from core.lists import (
     JobRow,
     ProposalRow,
     TaskRow,
+    _client_name,
 )
 from core.models import Client, Invoice, Job, Proposal, Task, User, Visit
 from core.search import search
@@ -38,10 +39,6 @@ from core.search import search
 CLIENT_LIMIT = 20
 MAX_WORDS = 8
 _WORD = re.compile(r"\S+")
-
-
-def _client_name(ref: Any) -> Any:
-    return select(Client.name).where(Client.id == ref).scalar_subquery()
 
 
 def _words(query: str) -> list[str]:
@@ -77,10 +74,11 @@ def _matching(model: Any, docs: list[int], clients: list[int]) -> Any:
 
 def find_proposals(db: Database, query: str, *, today: dt.date, limit: int = 50,
                    ) -> list[ProposalRow]:
-    if not _words(query):
+    words = _words(query)
+    if not words:
         return []
     docs, clients = _ids(db, query, ("proposal",), limit)
-    draft_title = and_(Proposal.number.is_(None), *_like(Proposal.title, _words(query)))
+    draft_title = and_(Proposal.number.is_(None), *_like(Proposal.title, words))
     stmt: Select[Any] = (
         select(Proposal.id, Proposal.number, Proposal.revision, Proposal.client_id,
                _client_name(Proposal.client_id), Proposal.title, Proposal.status,

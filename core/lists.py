@@ -79,6 +79,7 @@ from core.models import (
 )
 from core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, Page, after
 from core.rows import ClientRow
+from core.staff import ROLES as STAFF_ROLES
 from core.staff import UserRow
 
 T = TypeVar("T")
@@ -591,7 +592,6 @@ def list_tax_rates_page(
 # --------------------------------------------------------------------------- staff
 
 
-STAFF_ROLES = ("owner", "admin", "office", "technician")
 # case-insensitive, as core.staff.list_users sorts; the users table holds a business's few
 # staff members, so this order is a sort of a handful of rows, not an index walk
 _STAFF_KEYS = {"name": _Key(func.lower(User.name, type_=User.name.type), "text")}

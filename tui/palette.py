@@ -43,7 +43,6 @@ from core.overview import client_names
 from core.search import SearchHit, search, terms
 from core.text import clean_line
 from tui.render import hit_detail
-from tui.screens.address_validation import validate_all_addresses
 from tui.widgets.section_bar import SECTIONS
 
 if TYPE_CHECKING:
@@ -193,6 +192,13 @@ def available_actions(app: CrmApp) -> Iterator[Action]:
                  partial(validate_all_addresses, app))
     yield Action("Send visit reminders…", "Text a day's visit reminders, after a dry run",
                  partial(send_reminders, app))
+
+
+async def validate_all_addresses(app: CrmApp) -> None:
+    """The USPS check of every unchecked address; its 600-line module loads when asked for."""
+    from tui.screens.address_validation import validate_all_addresses as validate_all
+
+    await validate_all(app)
 
 
 def send_reminders(app: CrmApp) -> None:
