@@ -183,9 +183,6 @@ class InvoiceListScreen(ListSearch, KeysetPaging, CrmScreen[None]):
     def search_cells(self, row: InvoiceRow) -> list[object]:
         return self._cells(row)
 
-    def open_hit(self) -> None:
-        self.action_open()
-
     def _cells(self, row: InvoiceRow) -> list[object]:
         wide = "total" in self._widths
         error = self._styles.get("error", Style(bold=True, reverse=True))

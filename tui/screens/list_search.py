@@ -14,7 +14,7 @@ A screen using :class:`ListSearch` (listed before the Screen class) has ``table`
 DataTable), yields :meth:`search_box` and :meth:`search_results` in its ``compose``, calls
 :meth:`mount_search` when mounted and :meth:`copy_columns_to_results` after (re)building its
 columns, shows :meth:`search_status` in its status line while :attr:`searching`, and
-implements :meth:`search_find` (in a thread), :meth:`search_cells` and :meth:`open_hit`.
+implements :meth:`search_find` (in a thread), :meth:`search_cells` and ``action_open``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ class ListSearch:
         return str(row.id)
 
     def open_hit(self) -> None:
-        """Open the highlighted hit (``enter`` in the box)."""
+        """Open the highlighted hit (``enter`` in the box): the screen's own open action."""
+        self.action_open()
+
+    def action_open(self) -> None:
         raise NotImplementedError
 
     def _show_status(self) -> None:

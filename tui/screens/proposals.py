@@ -250,12 +250,6 @@ class PagedListScreen(ListSearch, KeysetPaging, CrmScreen[None]):
         cells = self.cells(row)
         return [cells[key] for key in self._widths]
 
-    def open_hit(self) -> None:
-        self.action_open()
-
-    def action_open(self) -> None:
-        raise NotImplementedError
-
 
 class ProposalListScreen(ProposalActions, PagedListScreen):
     HELP_TITLE = "Proposals"

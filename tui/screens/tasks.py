@@ -396,9 +396,6 @@ class TaskListScreen(ListSearch, CrmScreen[None]):
     def search_key(self, row: TaskRow) -> str:
         return f"task:{row.id}"
 
-    def open_hit(self) -> None:
-        self.action_open()
-
     @on(DataTable.RowHighlighted, ".list-results")
     def _hit_highlighted(self) -> None:
         self.refresh_bindings()
