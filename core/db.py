@@ -138,13 +138,28 @@ class Database:
         going back to the pool rolls back the transaction PostgreSQL opened. Driver errors
         are raised as SQLAlchemy's (``OperationalError`` and so on), as from :meth:`read`.
         """
+        rows = self._raw_select(sql, parameters, one=True)
+        return rows[0] if rows else None
+
+    def read_rows(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+    ) -> list[Sequence[Any]]:
+        """Every row of one SELECT, as :meth:`read_row` runs it (search as you type)."""
+        return self._raw_select(sql, parameters, one=False)
+
+    def _raw_select(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any], *, one: bool
+    ) -> list[Sequence[Any]]:
         dialect = self.engine.dialect
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
             try:
                 cursor.execute(sql, parameters)
-                return cursor.fetchone()  # type: ignore[no-any-return]
+                if one:
+                    row = cursor.fetchone()
+                    return [] if row is None else [row]
+                return list(cursor.fetchall())
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as exc:

@@ -283,6 +283,8 @@ class CrmApp(App[int]):
     def on_ready(self) -> None:
         elapsed_ms = (time.perf_counter_ns() - START_TIME_NS) // 1_000_000
         logger.info("started in %d ms", elapsed_ms)
+        if self.loader is None:
+            self._keep_for_good()
         if self._first_business_name is not None:
             self._setup_checked(self._first_business_name)
         else:
@@ -307,7 +309,18 @@ class CrmApp(App[int]):
             self.exit(return_code=1)
             return
         logger.info("database open in %d ms", (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
+        self._keep_for_good()
         self._start_background()
+
+    @staticmethod
+    def _keep_for_good() -> None:
+        """Everything made so far (modules, SQLAlchemy's mappers, the screens, the styles)
+        lives as long as the app: out of the garbage collector's full passes, which then
+        scan only what is new (70-85 ms each, a stutter while typing, became ~2 ms)."""
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # a process that goes on (the tests) collects this app's cycles
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def _check_setup(self) -> None:

@@ -39,7 +39,6 @@ from textual.actions import parse as parse_action
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.overview import client_names
 from core.search import SearchHit, search, terms
 from core.text import clean_line
 from tui.render import hit_detail
@@ -90,10 +89,10 @@ class RecordCommands(Provider):
         if not terms(query):
             return
         app = _app(self)
-        hits, names = await asyncio.to_thread(self._find, app, query)
+        hits = await asyncio.to_thread(search, app.db, query, limit=SEARCH_LIMIT)
         matcher = self.matcher(query)
         for rank, hit in enumerate(hits):
-            found = self._hit(app, hit, names.get(hit.client_id or 0, ""))
+            found = self._hit(app, hit)
             if found is None:
                 continue
             prompt, text, command, help_text = found
@@ -102,13 +101,7 @@ class RecordCommands(Provider):
             yield Hit(score, prompt, command, text=text, help=help_text)
 
     @staticmethod
-    def _find(app: CrmApp, query: str) -> tuple[list[SearchHit], dict[int, str]]:
-        hits = search(app.db, query, limit=SEARCH_LIMIT)
-        return hits, client_names(app.db, [h.client_id for h in hits if h.client_id is not None])
-
-    @staticmethod
-    def _hit(app: CrmApp, hit: SearchHit, client_name: str
-             ) -> tuple[Text, str, Callable[[], Any], str] | None:
+    def _hit(app: CrmApp, hit: SearchHit) -> tuple[Text, str, Callable[[], Any], str] | None:
         word, method_name, help_text = KINDS.get(hit.kind, ("", "", "Open client"))
         opener = record_opener(app, hit.kind)
         if opener is not None:
@@ -128,9 +121,9 @@ class RecordCommands(Provider):
         detail = hit_detail(hit.detail)[:50]
         if detail:
             prompt.append(f"  {detail}")
-        if client_name and hit.kind != "client":
-            prompt.append(f"  · {clean_line(client_name)[:40]}", style="dim")
-            text += f" {clean_line(client_name)}"
+        if hit.client_name and hit.kind != "client":
+            prompt.append(f"  · {clean_line(hit.client_name)[:40]}", style="dim")
+            text += f" {clean_line(hit.client_name)}"
         return prompt, text, command, help_text
 
 

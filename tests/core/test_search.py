@@ -125,6 +125,17 @@ def test_document_numbers_only_once_issued_or_sent(db, book):
     assert _hits(db, "inv") == {("invoice", book["invoice"]), ("invoice", book["draft"])}
 
 
+def test_each_hit_names_the_client_it_belongs_to(db, book):
+    named = {(h.kind, h.ref_id): h.client_name for h in search.search(db, "smith", limit=50)}
+    assert named[("client", book["janet"])] == "Janet Smith"
+    assert named[("contact", book["bob_contact"])] == "Janet Smith"  # Bob is Janet's contact
+    by_number = search.search(db, "INV-0042")[0]
+    assert (by_number.client_id, by_number.client_name) == (book["acme"], "Acme Lawn Care")
+    with db.write() as s:  # a renamed client: its hits name it as it is now
+        s.get(Client, book["acme"]).name = "Acme Garden Care"
+    assert {h.client_name for h in search.search(db, "springfield")} == {"Acme Garden Care"}
+
+
 def test_kinds_filter_and_limit(db, book):
     assert _hits(db, "ja", kinds=("client",)) == {("client", book["janet"])}
     assert {k for k, _ in _hits(db, "smith", kinds=("contact", "address"))} == {"contact"}

@@ -136,9 +136,8 @@ async def test_naughty_strings_render_literally_in_list_detail_and_search(
                 if not terms(text):
                     continue  # the box does not search for blanks and punctuation alone
                 screen._search(text, generation)  # returns once the hits are in the table
-                shown.extend((found.hit.ref_id, screen.results.get_cell(str(i), "label"))
-                             for i, found in enumerate(screen._found)
-                             if found.hit.kind == "client")
+                shown.extend((hit.ref_id, screen.results.get_cell(str(i), "label"))
+                             for i, hit in enumerate(screen._found) if hit.kind == "client")
 
         # the screen is not repainted per search; the table draws each row as it is added
         with app.batch_update():

@@ -21,7 +21,6 @@ same client when that client is on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -39,6 +38,7 @@ from tui.screens.base import CrmScreen
 from tui.screens.paging import KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.quick_table import QuickTable
+from tui.widgets.search_box import SearchBox
 from tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where it is used
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where i
 
 PAGE_SIZE = 100
 SEARCH_LIMIT = 50
+SEARCH_HOLD = 0.03  # longest a keystroke's echo waits to be drawn with its hits (search_box)
 NARROW = 90
 
 FILTERS: tuple[tuple[str, str], ...] = (
@@ -71,12 +72,6 @@ HIT_KINDS = {
     "proposal": "Proposal",
     "job": "Job",
 }
-
-
-@dataclass(frozen=True)
-class _Found:
-    hit: SearchHit
-    client_name: str
 
 
 def column_widths(width: int) -> dict[str, int]:
@@ -111,7 +106,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         super().__init__()
         self._search_generation = 0
         self._searcher = LatestOnly("client-search", self._search_failed)
-        self._found: list[_Found] = []
+        self._found: list[SearchHit] = []
         self._currency = "USD"  # the business currency, read with each first page
         self.tag = ""  # only clients with this tag ("": any)
         self.address_run: BulkRun | None = None  # the last "validate all" run
@@ -121,10 +116,11 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     def compose(self) -> ComposeResult:
         yield SectionBar("clients")
         with Vertical(id="clients-body"):
-            yield Input(
+            yield SearchBox(
                 placeholder="Search clients, contacts, addresses, numbers…",
                 id="client-search",
                 compact=True,
+                hold=SEARCH_HOLD,
             )
             yield Label("", id="client-list-status", markup=False)
             yield QuickTable(id="client-table")
@@ -141,7 +137,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     @property
     def searching(self) -> bool:
-        return bool(terms(self.query_one("#client-search", Input).value))
+        return bool(terms(self.search_box.value))
 
     def on_mount(self) -> None:
         self.results.display = False
@@ -158,7 +154,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             self.reload(keep_id=self.highlighted_client_id())
             if self.searching:
                 self._searcher.submit(partial(
-                    self._search, self.query_one("#client-search", Input).value,
+                    self._search, self.search_box.value,
                     self._search_generation))
 
     def on_resize(self) -> None:
@@ -262,37 +258,36 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self._maybe_fetch_more()
 
     def _show_status(self) -> None:
+        # one line, sized in CSS: a new text needs no layout (a reflow of the whole screen)
         status = self.query_one("#client-list-status", Label)
+        status.update(render.content(self._status_text()), layout=False)
+
+    def _status_text(self) -> str:
         if self.searching:
-            query = self.query_one("#client-search", Input).value
+            query = self.search_box.value
             if not self.results.display:  # the first hits are still on their way
-                status.update(render.content(f"Searching for “{query}”…"))
-                return
+                return f"Searching for “{query}”…"
             count = len(self._found)
             more = "+" if count >= SEARCH_LIMIT else ""
-            status.update(
-                render.content(f"{count}{more} found for “{query}” · enter opens · escape clears")
-            )
-            return
+            return f"{count}{more} found for “{query}” · enter opens · escape clears"
         shown = len(self._rows)
         tagged = f" · tag “{self.tag}”" if self.tag else ""
         if not shown and not self._loading:
             if self.tag:
-                text = (f"No clients in “{FILTERS[self.filter_index][1]}”{tagged}. "
+                return (f"No clients in “{FILTERS[self.filter_index][1]}”{tagged}. "
                         "Press g for another tag, f for another filter.")
-            elif self.filter_key in ("current", "all"):
-                text = "No clients yet. Press n to add the first one."
-            else:
-                text = f"No clients in “{FILTERS[self.filter_index][1]}”. Press f to change the filter."
-        else:
-            more = ", more below" if self._next_cursor is not None else ""
-            text = (
-                f"{FILTERS[self.filter_index][1]}{tagged} · {SORTS[self.sort_index][2]} · "
-                f"{shown} shown{more}"
-            )
-        status.update(render.content(text))
+            if self.filter_key in ("current", "all"):
+                return "No clients yet. Press n to add the first one."
+            return f"No clients in “{FILTERS[self.filter_index][1]}”. Press f to change the filter."
+        more = ", more below" if self._next_cursor is not None else ""
+        return (f"{FILTERS[self.filter_index][1]}{tagged} · {SORTS[self.sort_index][2]} · "
+                f"{shown} shown{more}")
 
     # ------------------------------------------------------------------ search
+
+    @property
+    def search_box(self) -> SearchBox:
+        return self.query_one("#client-search", SearchBox)
 
     @on(Input.Changed, "#client-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -303,6 +298,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             self.results.display = False
             self.table.display = True
             self._show_status()
+            self.search_box.results_shown()
             return
         # at once, in the search thread (tui/latest_only.py): keys typed while a search runs
         # wait for it, and only the latest text is searched next
@@ -310,36 +306,37 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
 
     def _search(self, query: str, generation: int) -> None:
         # in the search thread
-        from core.overview import client_names
         from core.search import search
 
         hits = search(self.db, query, limit=SEARCH_LIMIT)
-        names = client_names(self.db, [h.client_id for h in hits if h.client_id is not None])
-        found = [_Found(h, names.get(h.client_id or 0, "")) for h in hits]
-        self.app.call_from_thread(self._show_results, generation, found)
+        self.app.call_from_thread(self._show_results, generation, hits)
 
     def _search_failed(self, error: Exception) -> None:
         # in the search thread
-        self.app.call_from_thread(self.crm.report_error, error, "client search")
+        self.app.call_from_thread(self._report_search_error, error)
+
+    def _report_search_error(self, error: Exception) -> None:
+        self.search_box.results_shown()
+        self.crm.report_error(error, "client search")
 
     def on_unmount(self) -> None:
         self._searcher.stop()
 
-    def _show_results(self, generation: int, found: list[_Found]) -> None:
-        if generation != self._search_generation or not self.searching:
+    def _show_results(self, generation: int, found: list[SearchHit]) -> None:
+        if generation != self._search_generation:
             return  # the user typed on; a newer search is coming
-        self._found = found
-        self._fill_results()
-        self.table.display = False
-        self.results.display = True
-        self._show_status()
+        if self.searching:
+            self._found = found
+            self._fill_results()
+            self.table.display = False
+            self.results.display = True
+            self._show_status()
+        self.search_box.results_shown()  # the box's echo and these hits: one frame
 
     def _fill_results(self) -> None:
-        results = self.results
-        results.clear()
-        results.add_rows(  # one redraw for all the hits
-            [(HIT_KINDS.get(item.hit.kind, item.hit.kind), item.hit.label,
-              render.hit_detail(item.hit.detail), item.client_name) for item in self._found],
+        self.results.set_rows(  # one redraw for all the hits
+            [(HIT_KINDS.get(hit.kind, hit.kind), hit.label, render.hit_detail(hit.detail),
+              hit.client_name) for hit in self._found],
             [str(i) for i in range(len(self._found))],
         )
 
@@ -350,10 +347,10 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             target.focus()
 
     def action_search(self) -> None:
-        self.query_one("#client-search", Input).focus()
+        self.search_box.focus()
 
     def action_clear_search(self) -> None:
-        search_box = self.query_one("#client-search", Input)
+        search_box = self.search_box
         if search_box.value:
             search_box.value = ""
         self.table.focus()
@@ -364,7 +361,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         if self.searching and self.results.display:
             row = self.results.cursor_row
             if 0 <= row < len(self._found):
-                return self._found[row].hit.client_id
+                return self._found[row].client_id
             return None
         key = self.table.key_at(self.table.cursor_row)
         return int(key) if key is not None else None

@@ -114,14 +114,13 @@ class ClientPickerDialog(CrmModal[int]):
         found: list[tuple[int, str, str]] = []
         if terms(query):
             hits = search(self.db, query, limit=PICKER_LIMIT)
-            names = client_names(self.db, [h.client_id for h in hits if h.client_id is not None])
             seen: set[int] = set()
             for hit in hits:
                 if hit.client_id is None or hit.client_id in seen:
                     continue
                 seen.add(hit.client_id)
                 detail = "" if hit.kind == "client" else f"{hit.kind}: {hit.label}"
-                found.append((hit.client_id, names.get(hit.client_id, hit.label), detail))
+                found.append((hit.client_id, hit.client_name or hit.label, detail))
         else:
             page = list_clients(self.db, limit=PICKER_LIMIT)
             found = [(row.id, row.name, row.email) for row in page.rows]

@@ -25,13 +25,15 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.text import clean_line
+
+_BOLD = Style(bold=True)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class QuickTable(ScrollView, can_focus=True):
         self._columns: list[_Column] = []
         self._keys: list[str] = []
         self._cells: list[tuple[str, ...]] = []
-        self._text: list[list[Segment]] = []  # per row: unstyled segments, one per column
+        self._text: list[list[tuple[str, bool]]] = []  # per row: runs of (text, bold)
+        self._styles: dict[str, Style] = {}  # set for each frame by render_lines
         self._index: dict[str, int] = {}  # row key -> row
 
     # ------------------------------------------------------------------ DataTable's API
@@ -145,13 +148,27 @@ class QuickTable(ScrollView, can_focus=True):
 
     def add_rows(self, rows: list[tuple[str | Text, ...]], keys: list[str]) -> None:
         """Rows at the end, one redraw for all of them."""
+        self._append(rows, keys)
+        self._resized()
+
+    def set_rows(self, rows: list[tuple[str | Text, ...]], keys: list[str]) -> None:
+        """All the rows replaced, the cursor back on the first: one redraw, and no layout
+        unless the table's scrollbars come or go (``clear`` then ``add_rows`` would empty
+        the table in between, and the scrollbar going and coming back is a layout)."""
+        self._keys, self._cells, self._text, self._index = [], [], [], {}
+        self._append(rows, keys)
+        self.set_reactive(QuickTable.cursor_row, 0)
+        self.scroll_to(y=0, animate=False)
+        self._resized()
+        self.post_message(self.RowHighlighted(self, 0))
+
+    def _append(self, rows: list[tuple[str | Text, ...]], keys: list[str]) -> None:
         for cells, key in zip(rows, keys, strict=True):
             plain = tuple(clean_line(c.plain if isinstance(c, Text) else str(c)) for c in cells)
             self._index[key] = len(self._keys)
             self._keys.append(key)
             self._cells.append(plain)
             self._text.append(self._segments(plain))
-        self._resized()
 
     def clear(self, columns: bool = False) -> None:
         self._keys, self._cells, self._text, self._index = [], [], [], {}
@@ -191,40 +208,80 @@ class QuickTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
 
-    def _segments(self, cells: tuple[str, ...]) -> list[Segment]:
-        bold = Style(bold=True)
-        return [Segment(" " + fit(cell, column.width, column.right) + " ",
-                        bold if column.bold else None)
-                for cell, column in zip(cells, self._columns, strict=False)]
+    def _segments(self, cells: tuple[str, ...]) -> list[tuple[str, bool]]:
+        """A row's text as runs of (text, bold): one run unless a column is bold."""
+        runs: list[tuple[str, bool]] = []
+        for cell, column in zip(cells, self._columns, strict=False):
+            text = " " + fit(cell, column.width, column.right) + " "
+            if runs and runs[-1][1] == column.bold:
+                runs[-1] = (runs[-1][0] + text, column.bold)
+            else:
+                runs.append((text, column.bold))
+        return runs
 
     def _rebuild(self) -> None:
         self._text = [self._segments(cells) for cells in self._cells]
         self._resized()
 
     def _resized(self) -> None:
-        width = sum(c.width + 2 for c in self._columns)
-        self.virtual_size = Size(width, self.row_count + 1)  # + the header line
+        size = Size(sum(c.width + 2 for c in self._columns), self.row_count + 1)  # + header
+        if size != self.virtual_size:
+            shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+            if self.styles.auto_dimensions or self._scrollbars(size) != shown:
+                self.virtual_size = size  # the table's own size or its scrollbars change
+            else:
+                # Only the scrollbars' thumbs change: a layout (a reflow of the whole screen,
+                # several milliseconds) would be wasted on every keystroke of a search.
+                self.set_reactive(QuickTable.virtual_size, size)
+                if shown[0]:
+                    self.vertical_scrollbar.window_virtual_size = size.height
+                if shown[1]:
+                    self.horizontal_scrollbar.window_virtual_size = size.width
+                self.scroll_to(self.scroll_offset.x, min(self.scroll_offset.y, self.max_scroll_y),
+                               animate=False)
         self.refresh()
+
+    def _scrollbars(self, size: Size) -> tuple[bool, bool] | None:
+        """Which scrollbars (vertical, horizontal) a virtual size needs, as Textual decides
+        in ``Widget._refresh_scrollbars``; None (ask for a layout) unless overflow is auto."""
+        if (self.styles.overflow_x, self.styles.overflow_y) != ("auto", "auto"):
+            return None
+        width, height = self.container_size
+        vertical = size.height > height
+        horizontal = size.width > width - (self.styles.scrollbar_size_vertical if vertical else 0)
+        if horizontal and not vertical:
+            vertical = size.height > height - self.styles.scrollbar_size_horizontal
+        return vertical, horizontal
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the styles, once a frame rather than once a line (each one walks the ancestors)
+        base = self.rich_style
+        self._styles = {
+            "plain": base,
+            "even": base + self.get_component_rich_style("quick-table--even-row"),
+            "cursor": base + self.get_component_rich_style("quick-table--cursor"),
+            "header": base + self.get_component_rich_style("quick-table--header"),
+        }
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        x = self.scroll_offset.x
+        styles = self._styles
         if y == 0:  # the header stays put
-            style = base + self.get_component_rich_style("quick-table--header")
-            header = [Segment(" " + fit(c.label, c.width, c.right) + " ") for c in self._columns]
-            return Strip(header).apply_style(style).crop_extend(
-                self.scroll_offset.x, self.scroll_offset.x + width, style)
+            style = styles["header"]
+            header = "".join(" " + fit(c.label, c.width, c.right) + " " for c in self._columns)
+            return Strip([Segment(header, style)]).crop_extend(x, x + width, style)
         row = y - 1 + self.scroll_offset.y
         if row >= self.row_count:
-            return Strip.blank(width, base)
+            return Strip.blank(width, styles["plain"])
         if row == self.cursor_row:
-            style = base + self.get_component_rich_style("quick-table--cursor")
-        elif row % 2 == 1:
-            style = base + self.get_component_rich_style("quick-table--even-row")
+            style = styles["cursor"]
         else:
-            style = base
-        segments = [Segment(s.text, style + s.style if s.style else style) for s in self._text[row]]
-        return Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, style)
+            style = styles["even" if row % 2 == 1 else "plain"]
+        bold = style + _BOLD
+        segments = [Segment(text, bold if is_bold else style) for text, is_bold in self._text[row]]
+        return Strip(segments).crop_extend(x, x + width, style)
 
     # ------------------------------------------------------------------ the cursor
 
