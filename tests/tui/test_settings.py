@@ -332,8 +332,12 @@ async def test_export_everything_writes_a_zip(ui_db, tmp_path):
         assert list(tmp_path.glob("*.zip")) == []
         screen.query_one("#export-path").value = str(dest)  # type: ignore[attr-defined]
         await _focus(pilot, "export-run")
+        # a button takes no second press while it shows the first (Textual: 0.2 s)
+        await wait_until(pilot, lambda: not screen.query_one("#export-run").has_class("-active"),
+                         "the button to be pressable again")
         await pilot.press("enter")
-        await settle(pilot)
+        await wait_until(pilot, lambda: any(n.startswith("Exported ") for n in notices(app)),
+                         "the export")
         assert dest.exists()
         with zipfile.ZipFile(dest) as zf:
             manifest = json.loads(zf.read("manifest.json"))
