@@ -90,8 +90,10 @@ def search(db: Database, query: str, *, limit: int = 20, kinds: tuple[str, ...] 
     else:
         where.append("s.tsv @@ to_tsquery('simple', tssg_fold("
                      + bind("q", " & ".join(f"{w}:*" for w in words)) + "))")
-    if kinds:
+    if kinds is not None:
         names = [k for k in kinds if k in KIND_ORDER]
+        if not names:
+            return []  # no kind asked for exists
         where.append("s.kind IN (" + ", ".join(bind(f"k{i}", k) for i, k in enumerate(names)) + ")")
     if email:
         needle = bind("needle", email[1])

@@ -632,7 +632,7 @@ def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
                      loader=loader if db is None else None, first_look=look)
         # what the imports made lives as long as the process: keep it out of the garbage
         # collector's full passes (one during the first frame cost tens of milliseconds)
-        gc.freeze()
+        CrmApp._keep_for_good()
         app.run()
         if loader.error is not None:
             return _cannot_open(loader.error)

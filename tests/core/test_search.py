@@ -140,6 +140,7 @@ def test_kinds_filter_and_limit(db, book):
     assert _hits(db, "ja", kinds=("client",)) == {("client", book["janet"])}
     assert {k for k, _ in _hits(db, "smith", kinds=("contact", "address"))} == {"contact"}
     assert len(search.search(db, "a", limit=2)) <= 2
+    assert search.search(db, "ja", kinds=("no such kind",)) == []  # not every kind
     assert search.search(db, "   ") == [] and search.search(db, "@#$%") == []
 
 

@@ -165,8 +165,8 @@ async def test_search_as_you_type_finds_a_contact_email_and_opens_its_client(set
         await pilot.press("slash")
         assert _focused_id(app) == "client-search"
         await type_text(pilot, "jane@acm")
-        await wait_until(pilot, lambda: screen.results.display and screen.results.row_count == 1,
-                         "one search hit")
+        await wait_until(pilot, lambda: screen.hits_are_current, "the hits for “jane@acm”")
+        assert screen.results.display and screen.results.row_count == 1
         assert not screen.table.display  # the hits replace the list
         row = [cell.plain for cell in screen.results.get_row_at(0)]
         assert row[0] == "Contact" and row[1] == "Jane Roe" and row[3] == "Acme Ltd"

@@ -57,7 +57,8 @@ async def test_search_hits_move_with_the_keys_and_open_the_right_client(ui_db):
         await pilot.press("slash")
         await type_text(pilot, "hartley")
         # each client is found by its own name and by its contact's
-        await wait_until(pilot, lambda: screen.results.row_count == 50, "the hits (50 at most)")
+        await wait_until(pilot, lambda: screen.hits_are_current, "the hits for “hartley”")
+        assert screen.results.row_count == 50  # 50 at most
         text = screen_text(app)
         assert "Hartley 00" in text and "50+ found for “hartley”" in text
         await pilot.press("enter")  # to the hits

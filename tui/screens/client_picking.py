@@ -30,7 +30,6 @@ from textual.worker import get_current_worker
 
 from core.errors import DomainError, ValidationError
 from core.lists import AddressRow, list_addresses
-from core.overview import client_names
 from core.search import search, terms
 from tui import render
 
@@ -189,12 +188,11 @@ class ClientPicking:
     @work(thread=True, exclusive=True, group="form-client-search", exit_on_error=False)
     def _find_clients(self, text: str, generation: int) -> None:
         hits = search(self.db, text, limit=40, kinds=("client", "contact"))
-        ids: list[int] = []
+        names: dict[int, str] = {}  # by client, in the order of the hits
         for hit in hits:
-            if hit.client_id is not None and hit.client_id not in ids:
-                ids.append(hit.client_id)
-        names = client_names(self.db, ids[:CLIENT_MATCHES])
-        found = [(cid, names[cid]) for cid in ids[:CLIENT_MATCHES] if cid in names]
+            if hit.client_id is not None and hit.client_name:  # "": the client is gone
+                names.setdefault(hit.client_id, hit.client_name)
+        found = list(names.items())[:CLIENT_MATCHES]
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_client_matches, found, generation)
 

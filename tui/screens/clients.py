@@ -105,6 +105,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._search_generation = 0
+        self._found_generation = -1  # the generation whose hits are on screen
         self._searcher = LatestOnly("client-search", self._search_failed)
         self._found: list[SearchHit] = []
         self._currency = "USD"  # the business currency, read with each first page
@@ -286,6 +287,11 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
     # ------------------------------------------------------------------ search
 
     @property
+    def hits_are_current(self) -> bool:
+        """The hits on screen are for the text in the box (not an earlier prefix's)."""
+        return self.searching and self._found_generation == self._search_generation
+
+    @property
     def search_box(self) -> SearchBox:
         return self.query_one("#client-search", SearchBox)
 
@@ -327,6 +333,7 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
             return  # the user typed on; a newer search is coming
         if self.searching:
             self._found = found
+            self._found_generation = generation
             self._fill_results()
             self.table.display = False
             self.results.display = True

@@ -254,20 +254,22 @@ class QuickTable(ScrollView, can_focus=True):
         return vertical, horizontal
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # the styles, once a frame rather than once a line (each one walks the ancestors)
-        base = self.rich_style
-        self._styles = {
+        self._styles = self._line_styles()  # once a frame rather than once a line
+        return super().render_lines(crop)
+
+    def _line_styles(self) -> dict[str, Style]:
+        base = self.rich_style  # walks the ancestors for the background
+        return {
             "plain": base,
             "even": base + self.get_component_rich_style("quick-table--even-row"),
             "cursor": base + self.get_component_rich_style("quick-table--cursor"),
             "header": base + self.get_component_rich_style("quick-table--header"),
         }
-        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         x = self.scroll_offset.x
-        styles = self._styles
+        styles = self._styles or self._line_styles()
         if y == 0:  # the header stays put
             style = styles["header"]
             header = "".join(" " + fit(c.label, c.width, c.right) + " " for c in self._columns)
