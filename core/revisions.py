@@ -13,12 +13,17 @@ def known_revisions() -> dict[str, str | None]:
     revisions: dict[str, str | None] = {}
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         rev = down = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("revision = "):
-                rev = line.split("=", 1)[1].strip().strip("'\"")
-            elif line.startswith("down_revision = "):
-                value = line.split("=", 1)[1].strip()
-                down = None if value == "None" else value.strip("'\"")
+        seen_down = False
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:  # both are near the top: every start reads them (first_look)
+                if line.startswith("revision = "):
+                    rev = line.split("=", 1)[1].strip().strip("'\"")
+                elif line.startswith("down_revision = "):
+                    value = line.split("=", 1)[1].strip()
+                    down = None if value == "None" else value.strip("'\"")
+                    seen_down = True
+                if rev and seen_down:
+                    break
         if rev:
             revisions[rev] = down
     return revisions

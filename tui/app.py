@@ -80,6 +80,10 @@ class RuntimeLoader:
     def started(self) -> bool:
         return self._started
 
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
     def start(self) -> bool:
         """Start loading; False when it had already started."""
         with self._lock:
@@ -215,6 +219,9 @@ class CrmApp(App[int]):
             loader.when_done = self._runtime_loaded
         self.first_look = first_look  # taken by the client list
         self._first_business_name = first_look.business_name if first_look else None
+        self._drafts_offered = False
+        if first_look is not None:  # in the section bar from the first frame: no layout later
+            self.set_reactive(CrmApp.business_name, first_look.business_name)
         self.config = config or AppConfig()
         self.log_file = log_file
         self._today = today
@@ -283,6 +290,10 @@ class CrmApp(App[int]):
     def on_ready(self) -> None:
         elapsed_ms = (time.perf_counter_ns() - START_TIME_NS) // 1_000_000
         logger.info("started in %d ms", elapsed_ms)
+        # Textual drew the first frame while it held the output (App.run mounts in a batch),
+        # so the terminal has only what changed since: ask for all of it on the next tick
+        # rather than wait for whatever next needs a layout (~10-20 ms later on a pty).
+        self.screen.refresh()
         if self.loader is None:
             self._keep_for_good()
         if self._first_business_name is not None:
@@ -311,6 +322,8 @@ class CrmApp(App[int]):
         logger.info("database open in %d ms", (time.perf_counter_ns() - START_TIME_NS) // 1_000_000)
         self._keep_for_good()
         self._start_background()
+        if self.business_name:
+            self._offer_drafts()
 
     @staticmethod
     def _keep_for_good() -> None:
@@ -333,10 +346,18 @@ class CrmApp(App[int]):
         self.business_name = name
         if not name:
             self.push_screen(screen_class("tui.screens.first_run", "FirstRunScreen")())
-        else:
-            from tui.drafts import offer_drafts
+        elif self.loader is None or self.loader.done:
+            self._offer_drafts()
+        # else: on a quick start, once the database is open (_after_runtime_loaded): reading
+        # the drafts is not worth holding the first frame for
 
-            offer_drafts(self)  # unsaved forms from last time (tui/drafts.py)
+    def _offer_drafts(self) -> None:
+        if self._drafts_offered:
+            return
+        self._drafts_offered = True
+        from tui.drafts import offer_drafts
+
+        offer_drafts(self)  # unsaved forms from last time (tui/drafts.py)
 
     # ------------------------------------------------------------------ errors and notices
 
@@ -605,7 +626,7 @@ def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
     from config import load_config
     from config.settings import ConfigError
     from core.first_look import first_look
-    from tui.screens.clients import PAGE_SIZE
+    from tui.screens.clients import first_page_size
 
     def open_it() -> Runtime:
         from core.runtime import open_runtime
@@ -619,7 +640,8 @@ def run_app(db_arg: str | None = None, config_file: str | None = None) -> int:
     except ConfigError as exc:
         return _cannot_open(exc)
     loader = RuntimeLoader(open_it)
-    look = first_look(db_arg or config.database.url or str(paths.database_file), PAGE_SIZE)
+    look = first_look(db_arg or config.database.url or str(paths.database_file),
+                      first_page_size())
     db = None
     if look is None:
         try:

@@ -14,7 +14,8 @@ from tests.core.factories import make_client
 from tests.tui.support import TODAY, screen_text, settle, wait_until
 from tui.app import CrmApp, RuntimeLoader, _cannot_open
 from tui.screens.client_detail import ClientDetailScreen
-from tui.screens.clients import PAGE_SIZE
+from tui.screens.clients import PAGE_SIZE, first_page_size
+from tui.screens.paging import PREFETCH_MARGIN
 
 
 def _quick_app(path: str, open_it) -> tuple[CrmApp, RuntimeLoader]:
@@ -56,6 +57,35 @@ async def test_the_list_shows_before_the_database_opens_and_keys_wait_for_it(ui_
             assert opened.is_set()
     finally:
         release.set()
+        loader.close()
+
+
+async def test_a_screenful_first_page_goes_on_with_the_next_pages_as_the_cursor_moves(
+        ui_db, monkeypatch):
+    names = sorted(f"Client {i:03d}" for i in range(130))
+    for name in names:
+        make_client(ui_db, name)
+    path = str(ui_db.path)
+    monkeypatch.setenv("LINES", "24")  # the terminal's height, as shutil reads it
+    size = first_page_size()
+    assert size == 24 + PREFETCH_MARGIN  # a screenful and the margin, not a whole page
+    loader = RuntimeLoader(lambda: Runtime(paths=app_paths(), config=AppConfig(),
+                                           db=Database(path)))
+    app = CrmApp(None, config=AppConfig(), today=TODAY, loader=loader,
+                 first_look=first_look(path, size))
+    app.animation_level = "none"
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert screen.table.row_count == size and f"{size} shown, more below" in screen_text(app)
+            screen.table.focus()
+            for _ in range(6):  # down to the end, page by page
+                await pilot.press("end")
+                await wait_until(pilot, lambda: not screen._loading, "the next page")
+            shown = [str(cell) for cell in screen.table.get_column("name")]
+            assert shown == names  # every client once, in order, after the short first page
+    finally:
         loader.close()
 
 

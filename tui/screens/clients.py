@@ -21,6 +21,7 @@ same client when that client is on it.
 
 from __future__ import annotations
 
+import shutil
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from core.search import terms
 from tui import render
 from tui.latest_only import LatestOnly
 from tui.screens.base import CrmScreen
-from tui.screens.paging import KeysetPaging
+from tui.screens.paging import PREFETCH_MARGIN, KeysetPaging
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.quick_table import QuickTable
 from tui.widgets.search_box import SearchBox
@@ -48,6 +49,13 @@ if TYPE_CHECKING:  # the first screen: what needs SQLAlchemy is imported where i
     from tui.screens.address_validation import BulkRun
 
 PAGE_SIZE = 100
+
+
+def first_page_size() -> int:
+    """The quick start's first page (core.first_look): a screenful and the prefetch margin,
+    not a whole page; every row costs start-up time (the next page follows the cursor)."""
+    return min(PAGE_SIZE, shutil.get_terminal_size().lines + PREFETCH_MARGIN)
+
 SEARCH_LIMIT = 50
 SEARCH_HOLD = 0.03  # longest a keystroke's echo waits to be drawn with its hits (search_box)
 NARROW = 90
@@ -144,14 +152,13 @@ class ClientListScreen(KeysetPaging, CrmScreen[None]):
         self.results.display = False
         self._set_columns()
         self.table.focus()
+        if self._show_first_look():  # quick start: the rows are in the very first frame
+            self._seen_data_version = self.crm.data_version
 
     def on_screen_resume(self) -> None:
-        # Back from a detail or a form: show what was saved there.
+        # The first time, and back from a detail or a form: show what was saved there.
         if self._seen_data_version != self.crm.data_version:
-            first_time = self._seen_data_version < 0
             self._seen_data_version = self.crm.data_version
-            if first_time and self._show_first_look():
-                return
             self.reload(keep_id=self.highlighted_client_id())
             if self.searching:
                 self._searcher.submit(partial(
