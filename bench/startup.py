@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         bf, of = statistics.median(bare_frame), statistics.median(our_frame)
         print("  On a 100x30 pseudo-terminal, from spawn to the first frame that shows:")
         print(f"  bare Textual app: its text                 {_ms(bf)}         (min {_ms(min(bare_frame)).strip()})")
-        print(f"  ours: the client list's first row          {_ms(of)}  {of / bf:4.1f}x bare"
+        print(f"  ours: the client list's first row          {_ms(of)}  {of / bf:5.2f}x bare"
               f"  (min {_ms(min(our_frame)).strip()}; target 1.5x)")
         print("  Headless, from spawn to the moment the app says so:")
         marks = ("ready", "page", "open")
@@ -334,12 +334,12 @@ def main(argv: list[str] | None = None) -> int:
             uncached.append(timed_start(OUR_APP, [str(db_path)], uncached_env, marks)["page"])
         b, r, pg, o, u = (statistics.median(x) for x in (bare, ready, page, opened, uncached))
         print(f"  bare Textual app, first screen ready       {_ms(b)}         (min {_ms(min(bare)).strip()})")
-        print(f"  ours, app ready (\"started in\")             {_ms(r)}  {r / b:4.1f}x bare")
-        print(f"  ours, client list first page shown         {_ms(pg)}  {pg / b:4.1f}x bare"
+        print(f"  ours, app ready (\"started in\")             {_ms(r)}  {r / b:5.2f}x bare")
+        print(f"  ours, client list first page shown         {_ms(pg)}  {pg / b:5.2f}x bare"
               f"  (min {_ms(min(page)).strip()}; target 1.5x)")
-        print(f"  ours, database open behind it              {_ms(o)}  {o / b:4.1f}x bare"
+        print(f"  ours, database open behind it              {_ms(o)}  {o / b:5.2f}x bare"
               "  (SQLAlchemy imported, models mapped, schema checked)")
-        print(f"  first page without a bytecode cache        {_ms(u)}  {u / b:4.1f}x bare"
+        print(f"  first page without a bytecode cache        {_ms(u)}  {u / b:5.2f}x bare"
               "  (PYTHONDONTWRITEBYTECODE=1: our modules compiled on every start)")
 
         selfs, cumulative, loaded = import_times(env, max(1, args.import_runs))
