@@ -291,9 +291,11 @@ class CrmApp(App[int]):
         elapsed_ms = (time.perf_counter_ns() - START_TIME_NS) // 1_000_000
         logger.info("started in %d ms", elapsed_ms)
         # Textual drew the first frame while it held the output (App.run mounts in a batch),
-        # so the terminal has only what changed since: ask for all of it on the next tick
-        # rather than wait for whatever next needs a layout (~10-20 ms later on a pty).
+        # so the terminal has only what changed since: draw all of it now, as Pilot.pause
+        # does, rather than on the update timer's next tick or with whatever next needs a
+        # layout (~10-20 ms later on a pty). Textual is pinned (8.2.8): a private method.
         self.screen.refresh()
+        self.screen._on_timer_update()
         if self.loader is None:
             self._keep_for_good()
         if self._first_business_name is not None:
