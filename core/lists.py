@@ -275,6 +275,13 @@ def _moment(value: dt.date | dt.datetime | str | None, field: str) -> dt.datetim
         raise ValidationError(field, f"'{str(value)[:30]}' is not a date or time") from None
 
 
+def _dates(name: str, column: Any, start: dt.date | str | None, end: dt.date | str | None,
+           *, datetime_column: bool = False) -> list[_Where]:
+    """The filters of a ``<name> from`` / ``<name> to`` pair as given by the caller: checked
+    (:func:`_range`), then as conditions (:func:`_day_range`)."""
+    return _day_range(name, column, *_range(start, end, name), datetime_column=datetime_column)
+
+
 def _day_range(name: str, column: Any, first: dt.date | None, last: dt.date | None,
                *, datetime_column: bool = False) -> list[_Where]:
     """Conditions keeping a date (or datetime) column within the inclusive day range."""
@@ -368,9 +375,8 @@ def list_clients(
     ``created_from`` / ``created_to``: an inclusive range of days the client was added."""
     key = _sort(sort, _CLIENT_KEYS)
     status = _status(status, CLIENT_STATUSES)
-    first, last = _range(created_from, created_to, "created")
     where = _equals("status", Client.status, status)
-    where += _day_range("created", Client.created_at, first, last, datetime_column=True)
+    where += _dates("created", Client.created_at, created_from, created_to, datetime_column=True)
     if not status and not include_archived:
         where.append(_where("not_archived", lambda: Client.status != "archived"))
     if tag:
@@ -677,7 +683,6 @@ def list_proposals(
     today = _today(today)
     key = _sort(sort, _PROPOSAL_KEYS)
     status = _status(status, PROPOSAL_FILTERS)
-    first, last = _range(created_from, created_to, "created")
     where: list[_Where] = []
     if status == "sent":
         where.append(_where("awaiting", lambda: (Proposal.status == "sent") & or_(
@@ -689,7 +694,7 @@ def list_proposals(
     else:
         where += _equals("status", Proposal.status, status)
     where += _equals("client_id", Proposal.client_id, client_id)
-    where += _day_range("created", Proposal.created_at, first, last, datetime_column=True)
+    where += _dates("created", Proposal.created_at, created_from, created_to, datetime_column=True)
 
     def columns() -> Select[Any]:
         return select(
@@ -759,10 +764,9 @@ def list_jobs(
     key = _sort(sort, _JOB_KEYS)
     status = _status(status, JOB_STATUSES)
     billing = _status(billing, JOB_BILLING, "billing")
-    first, last = _range(created_from, created_to, "created")
     where = (_equals("status", Job.status, status) + _equals("client_id", Job.client_id, client_id)
              + _equals("billing", Job.billing, billing)
-             + _day_range("created", Job.created_at, first, last, datetime_column=True))
+             + _dates("created", Job.created_at, created_from, created_to, datetime_column=True))
 
     def columns() -> Select[Any]:
         next_visit = (
@@ -908,12 +912,11 @@ def list_service_logs(
 ) -> Page[ServiceLogRow]:
     """Service logs by date (newest first by default)."""
     key = _SERVICE_LOG_KEY
-    first, last = _range(logged_from, logged_to, "logged")
     where = (_equals("job_id", ServiceLog.job_id, job_id)
              + _equals("visit_id", ServiceLog.visit_id, visit_id)
              + _equals("client_id", ServiceLog.client_id, client_id)
              + _equals("technician_id", ServiceLog.technician_id, technician_id)
-             + _day_range("logged", ServiceLog.logged_on, first, last))
+             + _dates("logged", ServiceLog.logged_on, logged_from, logged_to))
 
     def columns() -> Select[Any]:
         return select(
@@ -996,7 +999,6 @@ def list_tasks(
     bucket = _status(bucket, TASK_BUCKETS, "bucket")
     if bucket and status == "done":
         raise ValidationError("bucket", "only open tasks are overdue, due today or upcoming")
-    first, last = _range(due_from, due_to, "due")
     where: list[_Where] = []
     if bucket:
         status = "open"
@@ -1004,7 +1006,7 @@ def list_tasks(
     where += (_equals("status", Task.status, status)
               + _equals("assignee_id", Task.assignee_id, assignee_id)
               + _equals("client_id", Task.client_id, client_id)
-              + _day_range("due", Task.due_date, first, last))
+              + _dates("due", Task.due_date, due_from, due_to))
 
     def columns() -> Select[Any]:
         return select(
@@ -1079,8 +1081,6 @@ def list_invoices(
     today = _today(today)
     key = _sort(sort, _INVOICE_KEYS)
     status = _status(status, INVOICE_FILTERS)
-    issued = _range(issued_from, issued_to, "issued")
-    due = _range(due_from, due_to, "due")
     where: list[_Where] = []
     if status == "open":
         where.append(_where("open", open_invoice))
@@ -1091,8 +1091,8 @@ def list_invoices(
         where += _equals("status", Invoice.status, status)
     where += (_equals("client_id", Invoice.client_id, client_id)
               + _equals("job_id", Invoice.job_id, job_id)
-              + _day_range("issued", Invoice.issue_date, *issued)
-              + _day_range("due", Invoice.due_date, *due))
+              + _dates("issued", Invoice.issue_date, issued_from, issued_to)
+              + _dates("due", Invoice.due_date, due_from, due_to))
 
     def columns() -> Select[Any]:
         return select(
@@ -1154,11 +1154,10 @@ def list_payments(
     """Payments by date received or amount (newest first by default)."""
     key = _sort(sort, _PAYMENT_KEYS)
     method = _status(method, PAYMENT_METHODS, "method")
-    first, last = _range(received_from, received_to, "received")
     where = (_equals("client_id", Payment.client_id, client_id)
              + _equals("invoice_id", Payment.invoice_id, invoice_id)
              + _equals("method", Payment.method, method)
-             + _day_range("received", Payment.received_on, first, last))
+             + _dates("received", Payment.received_on, received_from, received_to))
 
     def columns() -> Select[Any]:
         return select(
@@ -1213,11 +1212,10 @@ def list_refunds(
     """Refunds in the order they were recorded (newest first by default), of one client,
     invoice or payment, within an inclusive range of refund dates."""
     key = _REFUND_KEY
-    first, last = _range(refunded_from, refunded_to, "refunded")
     where = (_equals("client_id", Invoice.client_id, client_id)
              + _equals("invoice_id", Refund.invoice_id, invoice_id)
              + _equals("payment_id", Refund.payment_id, payment_id)
-             + _day_range("refunded", Refund.refunded_on, first, last))
+             + _dates("refunded", Refund.refunded_on, refunded_from, refunded_to))
 
     def columns() -> Select[Any]:
         return (
@@ -1276,10 +1274,9 @@ def list_credit_notes(
     an inclusive range of issue dates; ``voids_invoice`` True lists only the notes that
     voided their invoice, False only partial credits."""
     key = _CREDIT_NOTE_KEY
-    first, last = _range(issued_from, issued_to, "issued")
     where = (_equals("client_id", CreditNote.client_id, client_id)
              + _equals("invoice_id", CreditNote.invoice_id, invoice_id)
-             + _day_range("issued", CreditNote.issued_on, first, last))
+             + _dates("issued", CreditNote.issued_on, issued_from, issued_to))
     if voids_invoice is not None:
         where += _equals("voids_invoice", CreditNote.voids_invoice, bool(voids_invoice))
 
@@ -1346,13 +1343,12 @@ def list_audit_events(
     key = _AUDIT_KEY
     if entity_id is not None and not entity_type:
         raise ValidationError("entity type", "is needed with an entity id (which kind of record)")
-    first, last = _range(at_from, at_to, "at")
     where = (_equals("client_id", AuditEvent.client_id, client_id)
              + _equals("entity_type", AuditEvent.entity_type, entity_type or None)
              + _equals("entity_id", AuditEvent.entity_id, entity_id)
              + _equals("actor", AuditEvent.actor, actor or None)
              + _equals("action", AuditEvent.action, action or None)
-             + _day_range("at", AuditEvent.at, first, last, datetime_column=True))
+             + _dates("at", AuditEvent.at, at_from, at_to, datetime_column=True))
 
     def columns() -> Select[Any]:
         return select(
