@@ -67,7 +67,10 @@ def _ref(kind: str, r: str) -> str:
 
 
 def _kinds(kinds: Iterable[str] | None) -> list[str]:
-    return list(SOURCES) if kinds is None else [k for k in SOURCES if k in set(kinds)]
+    if kinds is None:
+        return list(SOURCES)
+    wanted = set(kinds)  # once: an iterator would be used up by the first kind's test
+    return [k for k in SOURCES if k in wanted]
 
 
 def trigger_names(kinds: Iterable[str] | None = None) -> list[str]:
