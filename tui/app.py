@@ -259,6 +259,10 @@ class CrmApp(App[int]):
         keys = self.keymap_overrides.get(binding_id, default)
         return keys.split(",")[0].strip()
 
+    def shown_key(self, binding_id: str, default: str) -> str:
+        """A binding's key as the key hints show it ("^s"), after the user's keymap."""
+        return str(self.get_key_display(Binding(self.key_for(binding_id, default), "")))
+
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:

@@ -325,8 +325,7 @@ def screen_actions(app: CrmApp, screen: Any) -> Iterator[Action]:
         target = app if namespace == "app" else screen
         if target.check_action(action, params) is not True:
             continue
-        keys = app.keymap_overrides.get(binding.id, binding.key)
-        key = app.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+        key = app.shown_key(binding.id, binding.key)
         yield Action(SCREEN_TITLES.get(binding.id, binding.description),
                      f"{where} · key {key}",
                      partial(app.run_action, binding.action, screen))

@@ -103,11 +103,6 @@ def validated_on(at: dt.datetime | None) -> str:
     return at.replace(tzinfo=dt.UTC).astimezone().date().isoformat() if at else ""
 
 
-def shown_key(app: Any, binding_id: str, default: str) -> str:
-    """A binding's key as the key hints show it ("^s"), after the user's keymap."""
-    return str(app.get_key_display(Binding(app.key_for(binding_id, default), "")))
-
-
 def _first_sentence(text: str) -> str:
     """"12 Elm St, Springfield: USPS found no such address." without the advice after it
     (the one-address dialog gives that in full)."""

@@ -49,7 +49,7 @@ from core.overview import AddressRow, ClientOverview, ContactRow, client_overvie
 from core.text import clean_text
 from tui import render
 from tui.drafts import DraftForm
-from tui.screens.address_validation import AddressValidationDialog, shown_key, validated_on
+from tui.screens.address_validation import AddressValidationDialog, validated_on
 from tui.screens.base import CrmScreen
 from tui.screens.cancel_form import cancel_form
 from tui.widgets.client_entries import AddressEditor, ContactEditor, EntryEditor
@@ -244,7 +244,7 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
 
     def _mark_addresses(self, editors: Iterable[AddressEditor]) -> None:
         """Say on each saved address block whether (and when) USPS validated it."""
-        key = shown_key(self.app, "client_form.validate_address", "ctrl+o")
+        key = self.crm.shown_key("client_form.validate_address", "ctrl+o")
         for editor in editors:
             status = self._address_status.get(editor.row.id) if editor.row else None
             if status is None:
@@ -513,7 +513,7 @@ class ClientFormScreen(DraftForm, CrmScreen[int | None]):
         if editor is None:
             self.notice("Move the cursor into an address to validate it.")
             return
-        save = shown_key(self.app, "client_form.save", "ctrl+s")
+        save = self.crm.shown_key("client_form.save", "ctrl+s")
         if editor.row is None:
             self.notice(f"Address {editor.number} is not saved yet, and USPS checks the saved "
                         f"address. Save the client ({save}), open it again, then validate.",

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from tui.latest_only import LatestOnly
@@ -120,8 +119,7 @@ class ListSearch:
     def search_binding_key(self) -> str:
         """The key that starts a search, as the user's keymap has it, for the screen's texts."""
         prefix = self.SEARCH_ID or getattr(self, "MODE", "")
-        key = self.app.key_for(f"{prefix}.search", "slash")
-        return str(self.app.get_key_display(Binding(key, "")))
+        return str(self.app.shown_key(f"{prefix}.search", "slash"))
 
     def search_status(self) -> str:
         query = " ".join(self.box.value.split())

@@ -144,9 +144,6 @@ class SmsDialog(CrmModal[bool]):
     def _hint(self, text: Content) -> None:
         self.query_one("#sms-hint", Static).update(text)
 
-    def _key(self, binding_id: str, default: str) -> str:
-        return self.app.get_key_display(Binding(self.crm.key_for(binding_id, default), ""))
-
     # ------------------------------------------------------------------ preview
 
     @work(thread=True, exclusive=True, group="sms-preview", exit_on_error=False)
@@ -222,12 +219,12 @@ class SmsDialog(CrmModal[bool]):
         preview = self.preview
         if preview is None:
             return
-        close = self._key("sms.close", "escape")
+        close = self.crm.shown_key("sms.close", "escape")
         if preview.blocked:
             self._hint(Content.assemble(("Cannot be sent now.  ", "bold"), f"{close} closes"))
             return
-        send = (self._key("sms.send_typed", "ctrl+s") if self.typed
-                else self._key("sms.send", "s"))
+        send = (self.crm.shown_key("sms.send_typed", "ctrl+s") if self.typed
+                else self.crm.shown_key("sms.send", "s"))
         parts: list[str | tuple[str, str]] = []
         if preview.sent_before:
             parts.append("This visit had this text before.  ")
@@ -236,7 +233,7 @@ class SmsDialog(CrmModal[bool]):
             following = self.templates[(self.templates.index(self.template) + 1)
                                        % len(self.templates)]
             label = messaging.TEMPLATES[following].label
-            parts += ["  ·  ", (self._key("sms.template", "t"), "bold"), f" {label}"]
+            parts += ["  ·  ", (self.crm.shown_key("sms.template", "t"), "bold"), f" {label}"]
         parts += ["  ·  ", (close, "bold"), " closes without sending"]
         self._hint(Content.assemble(*parts))
 
@@ -339,7 +336,7 @@ class SmsDialog(CrmModal[bool]):
     def _send_failed(self, error: Exception) -> None:
         self.crm.note_data_changed()  # a failed send is still in the message log
         self._failed(error)
-        close = self._key("sms.close", "escape")
+        close = self.crm.shown_key("sms.close", "escape")
         self._hint(Content.assemble(("Not sent.  ", "bold"), f"{close} closes"))
 
     def _sent(self, draft: messaging.Draft) -> None:
