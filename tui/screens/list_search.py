@@ -60,10 +60,6 @@ class ListSearch:
     def search_key(self, row: Any) -> str:
         return str(row.id)
 
-    def open_hit(self) -> None:
-        """Open the highlighted hit (``enter`` in the box): the screen's own open action."""
-        self.action_open()
-
     def action_open(self) -> None:
         raise NotImplementedError
 
@@ -252,4 +248,4 @@ class ListSearch:
     def _open_from_box(self) -> None:
         if self.results.row_count:
             self.results.focus()
-            self.open_hit()
+            self.action_open()

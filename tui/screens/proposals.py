@@ -52,7 +52,7 @@ class PagedListScreen(ListSearch, KeysetPaging, CrmScreen[None]):
     Subclasses give ``MODE`` (also the prefix of their binding ids), ``FILTERS`` ((key, label)), ``SORTS`` ((sort, descending,
     label)), ``COLUMNS`` ((key, title, width; 0 = a share of what is left), ``NARROW_DROP``
     (columns left out below ``NARROW`` columns) and implement :meth:`fetch`, :meth:`cells`,
-    :meth:`search_find` and :meth:`open_hit`; their ``BINDINGS`` name ``search`` (``/``),
+    :meth:`search_find` and ``action_open``; their ``BINDINGS`` name ``search`` (``/``),
     ``clear_search`` (``escape``) and ``to_results`` (``down``) with ids.
     """
 
