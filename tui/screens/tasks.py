@@ -383,9 +383,11 @@ class TaskListScreen(ListSearch, CrmScreen[None]):
     def search_find(self, query: str) -> list[TaskRow]:
         found = find_tasks(self.db, query, today=self.crm.today, status=self.view_key,
                            limit=SEARCH_LIMIT)
-        refs = [(r.linked_type, r.linked_id) for r in found
-                if r.linked_type is not None and r.linked_id is not None]
-        if refs:  # the "About" column; in before the hits are drawn
+        known = self._links  # filled by the list and earlier searches (a lookup per ref:
+        refs = {(r.linked_type, r.linked_id) for r in found  # safe while the UI adds to it)
+                if r.linked_type is not None and r.linked_id is not None
+                and (r.linked_type, r.linked_id) not in known}
+        if refs:  # the "About" column of records not seen yet; in before the hits are drawn
             links = linked_records(self.db, refs)
             self.app.call_from_thread(lambda: self._links.update(links))
         return found
@@ -401,11 +403,7 @@ class TaskListScreen(ListSearch, CrmScreen[None]):
         self.refresh_bindings()
         self.query_one(KeyHints).refresh_hints()  # Done or Reopen
 
-    @on(DataTable.RowSelected, ".list-results")
-    def _hit_selected(self) -> None:
-        self.action_open()
-
-    @on(DataTable.RowSelected, "#task-table")
+    @on(DataTable.RowSelected)  # the list or the search hits
     def action_open(self) -> None:
         task = self.highlighted_task()
         if task is None:
